@@ -1,0 +1,97 @@
+"""The dbt project (staging → intermediate → marts, plus the reference seeds) as Dagster assets.
+
+dbt tests arrive as asset checks on the models they test. Row counts and previews are read from the
+build database after `dbt build` returns (DuckDB has one writer at a time, and dbt is it until then).
+"""
+
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ..lib.duckdb_io import connect, table_metadata
+from ..settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+
+OWNER = "team:analytics-engineering"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _manifest_is_stale() -> bool:
+    manifest = Path(dbt_project.manifest_path)
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [PROJECT_ROOT / "seeds"]
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"] + [p for d in sources if d.exists() for p in d.rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in files)
+
+
+def dbt_resource() -> DbtCliResource:
+    # The venv's own dbt, so nothing depends on PATH.
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(Path(sys.executable).parent / "dbt")
+    )
+
+
+# A fresh clone has no manifest; an edited project has a stale one. Parsing takes a few seconds.
+if _manifest_is_stale():
+    dbt_resource().cli(["parse", "--quiet"], target_path=Path(dbt_project.target_path)).wait()
+
+
+class WarehouseDbtTranslator(DagsterDbtTranslator):
+    """Groups by layer (raw sources come from the `raw` group; seeds are `reference`)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts") else "marts"
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # Models and seeds are keyed by their DuckDB schema (staging/…, marts/…); sources keep the default
+        # [source, table], i.e. openalex/works, the raw assets' keys.
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return [OWNER]
+
+
+translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+    props = context.assets_def.metadata_by_key.get(key, {})
+    relation = props.get("dagster/relation_identifier")
+    if relation:
+        return ".".join(str(relation).split(".")[-2:])
+    return None
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
+def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings = load_settings()
+    # The dbt profile reads the build database's path from here.
+    os.environ["DBT_DUCKDB_PATH"] = str(settings.build_path)
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    with connect(settings.build_path, read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
+                key = event.asset_key if not isinstance(event, dg.Output) else context.asset_key_for_output(event.output_name)
+                relation = _relation(context, key)
+                if relation:
+                    try:
+                        event = event.with_metadata({**(event.metadata or {}), **table_metadata(con, relation)})
+                    except Exception as exc:  # a relation dbt did not build (skipped)
+                        context.log.debug(f"no row count for {relation}: {exc}")
+            yield event
+    if not invocation.is_successful():
+        raise dg.Failure("dbt build failed: see the failed models and checks of this run", metadata={"dbt_target": str(invocation.target_path)})

@@ -1,0 +1,122 @@
+"""The raw layer: OpenAlex records landed as JSON lines, loaded typed into the `raw` schema.
+
+Asset keys are `openalex/<table>`, the same keys dagster-dbt gives the dbt source `openalex`, so the
+staging models hang directly off these assets.
+"""
+
+
+import json
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from ..ingest import demo
+from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
+from ..ingest.snapshot import list_snapshot
+from ..lib.duckdb_io import connect, table_metadata
+from ..settings import Settings, load_settings
+
+ENTITIES = ("works", "institutions", "funders")
+OWNER = "team:data-engineering"
+
+RAW_SPECS = [
+    dg.AssetSpec(
+        ["openalex", "works"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
+        description="Every raw OpenAlex work record loaded from the source (all versions; staging keeps the latest).",
+    ),
+    dg.AssetSpec(
+        ["openalex", "institutions"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
+        description="OpenAlex institution records: ror, country, type, lineage.",
+    ),
+    dg.AssetSpec(
+        ["openalex", "funders"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
+        description="OpenAlex funder records: country, ror, Crossref funder id.",
+    ),
+    dg.AssetSpec(
+        ["openalex", "work_counts"], group_name="raw", owners=[OWNER], kinds={"duckdb"},
+        description="AI output per scope and year from the API's group_by counts (api source only).",
+    ),
+    dg.AssetSpec(
+        ["openalex", "dataset"], group_name="raw", owners=[OWNER], kinds={"duckdb"},
+        description="What the warehouse was built from: source, label, synthetic or not.",
+    ),
+]
+
+
+def dataset_label(settings: Settings) -> str:
+    if settings.source == "demo":
+        return f"SYNTHETIC demo data (seed {settings.demo_seed}, {settings.demo_works} works) — not real OpenAlex figures"
+    if settings.source == "snapshot":
+        return f"OpenAlex snapshot at {settings.snapshot_dir}"
+    return "OpenAlex API"
+
+
+def prepare_source(settings: Settings, log) -> tuple[Path, str]:
+    """Land the source's files; returns the snapshot-layout root to load and a description."""
+    if settings.source == "demo":
+        root = settings.raw_dir / "demo" / "snapshot"
+        truth = demo.generate_snapshot(root, settings.demo_works, settings.demo_seed)
+        log.info(f"Demo snapshot at {root}: {truth['records_written']} work records (generator {truth['params']})")
+        return root, json.dumps(truth["params"])
+    if settings.source == "snapshot":
+        if not settings.snapshot_dir or not settings.snapshot_dir.is_dir():
+            raise dg.Failure(f"OPENALEX_SOURCE=snapshot needs OPENALEX_SNAPSHOT_DIR to be a folder (got {settings.snapshot_dir})")
+        return settings.snapshot_dir, str(settings.snapshot_dir)
+    from ..ingest import api  # only the api source needs pyalex configured
+
+    root = api.fetch(settings, log)
+    return root, "OpenAlex API via pyalex"
+
+
+@dg.multi_asset(specs=RAW_SPECS, can_subset=False)
+def openalex_raw(context: dg.AssetExecutionContext):
+    settings = load_settings()
+    context.log.info(f"OpenAlex source: {settings.source} ({settings.source_reason})")
+    started = time.monotonic()
+    root, detail = prepare_source(settings, context.log)
+    quarantine_dir = settings.raw_dir / settings.source / "quarantine"
+    results: dict[str, LoadResult] = {}
+    with connect(settings.build_path) as con:
+        ensure_raw_schema(con)
+        for entity in ENTITIES:
+            listing = list_snapshot(root, entity)
+            if listing.missing_from_disk:
+                context.log.warning(
+                    f"{entity}: the manifest {listing.manifest} lists {len(listing.missing_from_disk)} files not on disk"
+                )
+            prune_files(con, entity, listing.files)
+            quarantine_file = quarantine_dir / f"{entity}.jsonl"
+            quarantine_file.unlink(missing_ok=True)
+            results[entity] = load_files(con, entity, listing.files, quarantine_file)
+            r = results[entity]
+            context.log.info(f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded, {r.quarantined} quarantined")
+            meta = table_metadata(con, f"raw.{entity}")
+            meta.update({
+                "records": r.records, "loaded": r.loaded, "quarantined": r.quarantined,
+                "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files),
+                "manifest": str(listing.manifest) if listing.manifest else "none",
+                "manifest_files_missing": len(listing.missing_from_disk),
+                "quarantine_file": str(quarantine_file) if r.quarantined else "none",
+            })
+            if entity == "works":
+                eras = con.execute(
+                    """select case when host_venue is not null then '2021_host_venue'
+                                   when grants is not null and (funders is not null or awards is not null) then 'grants_funders_awards'
+                                   when grants is not null then 'grants'
+                                   when funders is not null or awards is not null then 'funders_awards'
+                                   else 'unknown' end as era, count(*)
+                       from raw.works group by 1 order by 1"""
+                ).fetchall()
+                meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
+                meta["duration_s"] = round(time.monotonic() - started, 2)
+            yield dg.MaterializeResult(asset_key=["openalex", entity], metadata=meta)
+        if settings.source != "api":
+            con.execute("delete from raw.work_counts")
+        yield dg.MaterializeResult(asset_key=["openalex", "work_counts"], metadata=table_metadata(con, "raw.work_counts"))
+        con.execute("delete from raw.dataset")
+        con.execute(
+            "insert into raw.dataset values (?, ?, ?, ?, current_timestamp)",
+            [settings.source, dataset_label(settings), settings.is_synthetic, detail],
+        )
+        yield dg.MaterializeResult(asset_key=["openalex", "dataset"], metadata=table_metadata(con, "raw.dataset"))

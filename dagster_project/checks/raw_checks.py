@@ -1,0 +1,70 @@
+"""Gates on the raw layer, blocking: a failure stops the dbt models downstream in the same run."""
+
+
+import dagster as dg
+
+from ..lib.duckdb_io import connect, markdown_table
+from ..settings import load_settings
+from .contract import source_rules
+from .great_expectations import validate_table
+
+RAW_TABLES = ("works", "institutions", "funders")
+
+
+def _contract_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["openalex", table]),
+        name="contract",
+        blocking=True,
+        description=f"Great Expectations suite derived from the `openalex.{table}` source columns' meta.contract (dbt yml).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = load_settings()
+        rules = source_rules("openalex", table)
+        with connect(settings.build_path, read_only=True) as con:
+            outcome = validate_table(con, f"raw.{table}", rules, settings.warehouse_path.parent / "validations", context.run.run_id)
+        return dg.AssetCheckResult(
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
+                "unexpected": dg.MetadataValue.json(outcome.unexpected),
+                "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
+            },
+        )
+
+    return _check
+
+
+def _reconciliation_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["openalex", table]),
+        name="reconciliation",
+        blocking=True,
+        description="Per raw file: records in the source (manifest or line count) = loaded + quarantined, and the table holds exactly the loaded rows.",
+    )
+    def _check() -> dg.AssetCheckResult:
+        settings = load_settings()
+        with connect(settings.build_path, read_only=True) as con:
+            bad = con.execute(
+                "select file, records, loaded, quarantined from raw.load_log where entity = ? and records <> loaded + quarantined",
+                [table],
+            ).fetchall()
+            logged, quarantined, records = con.execute(
+                "select coalesce(sum(loaded), 0), coalesce(sum(quarantined), 0), coalesce(sum(records), 0) from raw.load_log where entity = ?",
+                [table],
+            ).fetchone()
+            in_table = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        passed = not bad and logged == in_table
+        return dg.AssetCheckResult(
+            passed=passed,
+            metadata={
+                "records": int(records), "loaded": int(logged), "quarantined": int(quarantined), "rows_in_table": int(in_table),
+                "files_not_reconciling": dg.MetadataValue.md(markdown_table(["file", "records", "loaded", "quarantined"], bad)) if bad else "none",
+            },
+        )
+
+    return _check
+
+
+raw_checks = [c for t in RAW_TABLES for c in (_contract_check(t), _reconciliation_check(t))]

@@ -1,0 +1,256 @@
+"""Load raw OpenAlex JSON-lines files into the `raw` schema of the build database.
+
+The fast path is one typed `read_json` per file (DuckDB streams it). Only a file that fails it, or holds
+a record without a valid id, is read line by line in Python to find the bad lines; those go to the
+quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason, and the rest loads.
+Every file is logged in `raw.load_log` with its size and sha256, so an unchanged file is not loaded twice
+and `records = loaded + quarantined` can be checked per file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .raw_schema import COLUMNS, columns_sql, create_table_sql, id_regex
+from .snapshot import RawFile
+
+MAX_TYPE_RETRIES = 1000
+_DUCKDB_LINE = re.compile(r"\bline (\d+)")
+
+
+class RawLoadError(RuntimeError):
+    pass
+
+
+@dataclass
+class FileResult:
+    file: str
+    partition: str | None
+    records: int
+    loaded: int
+    quarantined: int
+    expected_records: int | None
+    skipped: bool = False
+
+
+@dataclass
+class LoadResult:
+    entity: str
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for entity in COLUMNS:
+        con.execute(create_table_sql(entity))
+    con.execute(
+        """create table if not exists raw.quarantine (
+            entity varchar, file varchar, line integer, record_id varchar, reason varchar,
+            record_text varchar, quarantined_at timestamp default current_timestamp)"""
+    )
+    con.execute(
+        """create table if not exists raw.load_log (
+            entity varchar, file varchar, partition varchar, size_bytes bigint, sha256 varchar,
+            expected_records bigint, records bigint, loaded bigint, quarantined bigint,
+            loaded_at timestamp default current_timestamp)"""
+    )
+    con.execute(
+        """create table if not exists raw.work_counts (
+            scope varchar, publication_year integer, works_count bigint, query varchar,
+            fetched_at timestamp)"""
+    )
+    con.execute(
+        """create table if not exists raw.dataset (
+            source varchar, dataset_label varchar, is_synthetic boolean, source_detail varchar,
+            loaded_at timestamp)"""
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rt", encoding="utf-8", errors="replace") if path.suffix == ".gz" else path.open(encoding="utf-8", errors="replace")
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _insert_from(con, entity: str, source_path: Path, raw: RawFile) -> int:
+    partition = _sql_str(raw.partition) if raw.partition else "null"
+    rows = con.execute(
+        f"""insert into raw.{entity}
+            select *, {_sql_str(str(raw.path))}, {partition}, current_timestamp
+            from read_json({_sql_str(str(source_path))}, format='newline_delimited',
+                           columns={columns_sql(entity)}, maximum_object_size=67108864)"""
+    ).fetchone()[0]
+    return int(rows)
+
+
+def _count_lines(path: Path) -> int:
+    with _open_text(path) as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+class Quarantine:
+    """Collects rejected lines; written to the table and to a JSON-lines file for people to read."""
+
+    def __init__(self, con, path: Path | None):
+        self.con, self.path = con, path
+
+    def add(self, entity: str, raw: RawFile, items: list[tuple[int, str | None, str, str]]) -> None:
+        if not items:
+            return
+        self.con.executemany(
+            "insert into raw.quarantine (entity, file, line, record_id, reason, record_text) values (?, ?, ?, ?, ?, ?)",
+            [(entity, str(raw.path), line, rid, reason, text[:2000]) for line, rid, reason, text in items],
+        )
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                for line, rid, reason, text in items:
+                    out.write(json.dumps({"entity": entity, "file": str(raw.path), "line": line,
+                                          "record_id": rid, "reason": reason, "record": text[:2000]}) + "\n")
+
+
+def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
+    """The slow path for a file with bad lines. Returns (records, loaded, quarantined)."""
+    pattern = re.compile(id_regex(entity))
+    good: list[tuple[int, str]] = []
+    bad: list[tuple[int, str | None, str, str]] = []
+    records = 0
+    with _open_text(raw.path) as fh:
+        for line_no, text in enumerate(fh, start=1):
+            text = text.strip()
+            if not text:
+                continue
+            records += 1
+            try:
+                rec = json.loads(text)
+            except json.JSONDecodeError as exc:
+                bad.append((line_no, None, f"malformed JSON: {exc.msg} at column {exc.colno}", text))
+                continue
+            if not isinstance(rec, dict):
+                bad.append((line_no, None, f"record is a JSON {type(rec).__name__}, not an object", text))
+                continue
+            rid = rec.get("id")
+            if not isinstance(rid, str) or not pattern.match(rid):
+                bad.append((line_no, str(rid) if rid is not None else None, f"missing or malformed {entity} id", text))
+                continue
+            good.append((line_no, text))
+    # Lines that are valid JSON but do not fit the typed schema: DuckDB names the line; drop it and retry.
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / "lines.jsonl"
+        for _ in range(MAX_TYPE_RETRIES):
+            tmp_path.write_text("".join(t + "\n" for _, t in good), encoding="utf-8")
+            con.execute("begin")
+            try:
+                loaded = _insert_from(con, entity, tmp_path, raw) if good else 0
+                con.execute("commit")
+                break
+            except duckdb.Error as exc:
+                con.execute("rollback")
+                found = _DUCKDB_LINE.search(str(exc))
+                if not found or not (1 <= int(found.group(1)) <= len(good)):
+                    raise RawLoadError(f"{raw.path}: cannot load ({exc})") from exc
+                line_no, text = good.pop(int(found.group(1)) - 1)
+                rid = json.loads(text).get("id")
+                reason = "does not fit the raw schema: " + str(exc).splitlines()[0]
+                bad.append((line_no, rid, reason, text))
+        else:
+            raise RawLoadError(f"{raw.path}: more than {MAX_TYPE_RETRIES} records do not fit the raw schema")
+    quarantine.add(entity, raw, sorted(bad))
+    return records, loaded, len(bad)
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    files: list[RawFile],
+    quarantine_path: Path | None = None,
+    incremental: bool = True,
+) -> LoadResult:
+    ensure_raw_schema(con)
+    result = LoadResult(entity)
+    quarantine = Quarantine(con, quarantine_path)
+    pattern = id_regex(entity)
+    for raw in files:
+        size, digest = raw.path.stat().st_size, sha256_of(raw.path)
+        path_sql = _sql_str(str(raw.path))
+        if incremental:
+            prev = con.execute(
+                "select records, loaded, quarantined from raw.load_log where entity = ? and file = ? and size_bytes = ? and sha256 = ?",
+                [entity, str(raw.path), size, digest],
+            ).fetchone()
+            if prev:
+                result.files.append(FileResult(str(raw.path), raw.partition, *prev, raw.expected_records, skipped=True))
+                continue
+        con.execute(f"delete from raw.{entity} where _file = {path_sql}")
+        con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, str(raw.path)])
+        con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, str(raw.path)])
+        clean = False
+        con.execute("begin")
+        try:
+            loaded = _insert_from(con, entity, raw.path, raw)
+            bad_ids = con.execute(
+                f"select count(*) from raw.{entity} where _file = {path_sql} and (id is null or not regexp_full_match(id, ?))",
+                [pattern],
+            ).fetchone()[0]
+            clean = bad_ids == 0
+        except duckdb.Error:
+            clean = False
+        if clean:
+            con.execute("commit")
+            records = raw.expected_records if raw.expected_records is not None else _count_lines(raw.path)
+            quarantined = 0
+        else:
+            con.execute("rollback")
+            records, loaded, quarantined = _load_line_by_line(con, entity, raw, quarantine)
+        con.execute(
+            "insert into raw.load_log (entity, file, partition, size_bytes, sha256, expected_records, records, loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [entity, str(raw.path), raw.partition, size, digest, raw.expected_records, records, loaded, quarantined],
+        )
+        result.files.append(FileResult(str(raw.path), raw.partition, records, loaded, quarantined, raw.expected_records))
+    return result
+
+
+def prune_files(con: duckdb.DuckDBPyConnection, entity: str, keep: list[RawFile]) -> int:
+    """Drop what was loaded from files no longer in the source, so the raw tables mirror it exactly."""
+    ensure_raw_schema(con)
+    keep_paths = [str(f.path) for f in keep]
+    stale = [
+        row[0]
+        for row in con.execute("select distinct file from raw.load_log where entity = ?", [entity]).fetchall()
+        if row[0] not in set(keep_paths)
+    ]
+    for path in stale:
+        con.execute(f"delete from raw.{entity} where _file = ?", [path])
+        con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, path])
+        con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, path])
+    return len(stale)

@@ -1,0 +1,85 @@
+"""The raw layer's typed shape: only the fields the study needs, read once with explicit types.
+
+Explicit columns keep DuckDB from auto-detecting nested records (3x slower at scale) and make every
+OpenAlex schema era load into one table: a field an era lacks is NULL, an unknown field is ignored.
+Fields whose shape changed between eras (keywords) are kept as JSON.
+"""
+
+_NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
+_TOPIC = (
+    "STRUCT(id VARCHAR, display_name VARCHAR, score DOUBLE, "
+    f"subfield {_NAMED}, field {_NAMED}, domain {_NAMED})"
+)
+_INSTITUTION = (
+    "STRUCT(id VARCHAR, display_name VARCHAR, ror VARCHAR, country_code VARCHAR, type VARCHAR, lineage VARCHAR[])"
+)
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "works": {
+        "id": "VARCHAR",
+        "doi": "VARCHAR",
+        "title": "VARCHAR",
+        "display_name": "VARCHAR",
+        "publication_year": "INTEGER",
+        "publication_date": "VARCHAR",
+        "language": "VARCHAR",
+        "type": "VARCHAR",
+        "is_retracted": "BOOLEAN",
+        "is_paratext": "BOOLEAN",
+        "updated_date": "VARCHAR",
+        "authorships": (
+            "STRUCT(author_position VARCHAR, author STRUCT(id VARCHAR, display_name VARCHAR), "
+            f"institutions {_INSTITUTION}[], countries VARCHAR[])[]"
+        ),
+        "concepts": "STRUCT(id VARCHAR, display_name VARCHAR, level INTEGER, score DOUBLE)[]",
+        "topics": f"{_TOPIC}[]",
+        "primary_topic": _TOPIC,
+        "keywords": "JSON",
+        "grants": "STRUCT(funder VARCHAR, funder_display_name VARCHAR, award_id VARCHAR)[]",
+        "funders": "STRUCT(id VARCHAR, display_name VARCHAR, ror VARCHAR)[]",
+        "awards": (
+            "STRUCT(id VARCHAR, display_name VARCHAR, funder_award_id VARCHAR, funder_id VARCHAR, "
+            "funder_display_name VARCHAR)[]"
+        ),
+        "host_venue": _NAMED,
+    },
+    "institutions": {
+        "id": "VARCHAR",
+        "ror": "VARCHAR",
+        "display_name": "VARCHAR",
+        "country_code": "VARCHAR",
+        "type": "VARCHAR",
+        "lineage": "VARCHAR[]",
+        "updated_date": "VARCHAR",
+    },
+    "funders": {
+        "id": "VARCHAR",
+        "display_name": "VARCHAR",
+        "country_code": "VARCHAR",
+        "alternate_titles": "VARCHAR[]",
+        "ids": "STRUCT(openalex VARCHAR, ror VARCHAR, crossref VARCHAR, doi VARCHAR, wikidata VARCHAR)",
+        "updated_date": "VARCHAR",
+    },
+}
+
+# OpenAlex id prefix of each entity; a record whose id does not match is quarantined.
+ID_PREFIX = {"works": "W", "institutions": "I", "funders": "F"}
+
+# Columns the loader adds to every raw table.
+LINEAGE_COLUMNS = {"_file": "VARCHAR", "_partition": "VARCHAR", "_loaded_at": "TIMESTAMP"}
+
+
+def id_regex(entity: str) -> str:
+    return rf"^(https://openalex\.org/)?{ID_PREFIX[entity]}[0-9]+$"
+
+
+def columns_sql(entity: str) -> str:
+    """The `columns={...}` argument of DuckDB's read_json for an entity."""
+    inner = ", ".join(f"'{name}': '{typ}'" for name, typ in COLUMNS[entity].items())
+    return "{" + inner + "}"
+
+
+def create_table_sql(entity: str) -> str:
+    cols = {**COLUMNS[entity], **LINEAGE_COLUMNS}
+    body = ",\n  ".join(f'"{name}" {typ}' for name, typ in cols.items())
+    return f"create table if not exists raw.{entity} (\n  {body}\n)"

@@ -1,0 +1,42 @@
+"""Small helpers around the warehouse's DuckDB files."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False):
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def markdown_table(columns: list[str], rows: list[tuple]) -> str:
+    def cell(v) -> str:
+        text = "" if v is None else str(v)
+        return (text[:60] + "…" if len(text) > 60 else text).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(cell(v) for v in row) + " |\n" for row in rows)
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, relation: str, preview_rows: int = 5) -> dict:
+    """Row count and a preview of a table, as Dagster metadata."""
+    rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    cur = con.execute(f"select * from {relation} limit {preview_rows}")
+    columns = [d[0] for d in cur.description]
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(rows)),
+        "preview": dg.MetadataValue.md(markdown_table(columns, cur.fetchall())),
+        "table": dg.MetadataValue.text(relation),
+    }

@@ -1,0 +1,34 @@
+-- One row per work × author position × institution. Authorships without institutions add no row.
+with works as (
+    select work_id, authorships from {{ ref('base_openalex__works') }}
+),
+
+authorships as (
+    select
+        work_id,
+        unnest(authorships) as authorship,
+        generate_subscripts(authorships, 1) as author_position
+    from works
+),
+
+institutions as (
+    select
+        work_id,
+        author_position,
+        {{ openalex_short_id('authorship.author.id') }} as author_id,
+        unnest(authorship.institutions) as institution
+    from authorships
+)
+
+select
+    work_id,
+    author_position,
+    author_id,
+    {{ openalex_short_id('institution.id') }} as institution_id,
+    institution.display_name as institution_name,
+    {{ ror_short_id('institution.ror') }} as ror_id,
+    upper(institution.country_code) as country_code,
+    institution.type as institution_type,
+    list_transform(coalesce(institution.lineage, []), lambda l: {{ openalex_short_id('l') }}) as lineage_ids
+from institutions
+where institution.id is not null or institution.country_code is not null
