@@ -19,6 +19,8 @@ from ..settings import Settings, load_settings
 
 ENTITIES = ("works", "institutions", "funders")
 OWNER = "team:data-engineering"
+# JSON lines of {scope, publication_year, works_count, query, fetched_at} at the root of an api fetch.
+WORK_COUNTS_FILE = "work_counts.jsonl"
 
 RAW_SPECS = [
     dg.AssetSpec(
@@ -111,8 +113,17 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
                 meta["duration_s"] = round(time.monotonic() - started, 2)
             yield dg.MaterializeResult(asset_key=["openalex", entity], metadata=meta)
-        if settings.source != "api":
-            con.execute("delete from raw.work_counts")
+        # The api source also lands group_by counts (the denominators) beside the works.
+        con.execute("delete from raw.work_counts")
+        counts_file = root / WORK_COUNTS_FILE
+        if counts_file.is_file():
+            con.execute(
+                """insert into raw.work_counts
+                   select scope, publication_year, works_count, query, fetched_at::timestamp
+                   from read_json(?, format='newline_delimited', columns={'scope': 'VARCHAR', 'publication_year': 'INTEGER',
+                        'works_count': 'BIGINT', 'query': 'VARCHAR', 'fetched_at': 'VARCHAR'})""",
+                [str(counts_file)],
+            )
         yield dg.MaterializeResult(asset_key=["openalex", "work_counts"], metadata=table_metadata(con, "raw.work_counts"))
         con.execute("delete from raw.dataset")
         con.execute(
