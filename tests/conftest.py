@@ -45,5 +45,5 @@ def demo_run(tmp_path_factory, session_monkeypatch):
     from dagster_project.definitions import defs
     from dagster_project.settings import load_settings
 
-    result = defs.get_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     return {"result": result, "root": root, "settings": load_settings()}
