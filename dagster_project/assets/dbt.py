@@ -75,8 +75,7 @@ def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None
     return None
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
-def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     # The dbt profile reads the build database's path from here.
     os.environ["DBT_DUCKDB_PATH"] = str(settings.build_path)
@@ -94,4 +93,32 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
                         context.log.debug(f"no row count for {relation}: {exc}")
             yield event
     if not invocation.is_successful():
-        raise dg.Failure("dbt build failed: see the failed models and checks of this run", metadata={"dbt_target": str(invocation.target_path)})
+        raise dg.Failure(
+            "dbt build failed: see the failed models and checks of this run; nothing downstream runs",
+            metadata={"dbt_target": str(invocation.target_path)},
+        )
+
+
+# Two steps, so the gates on staging (dbt tests and the Great Expectations checks in checks/staging_checks.py)
+# stop the marts from being built in a run where staging is bad.
+STAGING_SELECT = "resource_type:seed path:models/staging path:models/intermediate"
+MARTS_SELECT = "path:models/marts"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project,
+    select=STAGING_SELECT, name="dbt_staging_models",
+)
+def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project,
+    select=MARTS_SELECT, name="dbt_mart_models",
+)
+def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt)
+
+
+dbt_model_assets = [dbt_staging_models, dbt_mart_models]

@@ -1,22 +1,21 @@
 """The one data contract: what each column must satisfy, read from the dbt project's yml via its manifest.
 
-dbt runs the model tests itself (they reach Dagster as asset checks through dagster-dbt). The raw layer's
-contract is the `meta.contract` of the `openalex` source's columns; model columns contribute their generic
-tests (not_null, unique, accepted_values). Great Expectations suites are built from these rules, so a rule
-is written once, in yml.
+Generic dbt tests (not_null, unique, accepted_values, relationships) are run by dbt and reach Dagster as
+asset checks through dagster-dbt. The rules dbt cannot state without packages live in the columns'
+`meta.contract` (regex, ranges, values from a seed): on the raw layer (the `openalex` source) and on
+staging models. Great Expectations suites are built from those, so each rule is written once, in yml.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..assets.dbt import dbt_project
-
-GENERIC_TESTS = ("not_null", "unique", "accepted_values")
-
+from ..settings import PROJECT_ROOT
 
 @dataclass(frozen=True)
 class Rule:
@@ -51,7 +50,16 @@ def _rules_from_meta(column: str, contract: dict) -> list[Rule]:
         rules.append(Rule(column, "between", severity, min_value=contract.get("min"), max_value=contract.get("max")))
     if "values" in contract:
         rules.append(Rule(column, "in_set", severity, values=tuple(contract["values"])))
+    if "in_seed" in contract:  # e.g. iso_3166_countries.iso2: the allowed values are a seed's column
+        rules.append(Rule(column, "in_set", severity, values=seed_values(contract["in_seed"]) + tuple(contract.get("extra_values", ()))))
     return rules
+
+
+@lru_cache(maxsize=None)
+def seed_values(ref: str) -> tuple:
+    seed, column = ref.split(".")
+    with (PROJECT_ROOT / "seeds" / f"{seed}.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(sorted({row[column] for row in csv.DictReader(fh) if row[column]}))
 
 
 def source_rules(source: str, table: str) -> list[Rule]:
@@ -62,26 +70,11 @@ def source_rules(source: str, table: str) -> list[Rule]:
     return rules
 
 
-def model_rules(model: str) -> list[Rule]:
-    """Rules from the generic dbt tests on a model's columns, plus any `meta.contract`."""
+def contract_rules(model: str) -> list[Rule]:
+    """Only the `meta.contract` rules of a model's columns (what its dbt tests do not already run)."""
     m = manifest()
-    project = m["metadata"].get("project_name", "eu_cn_ai")
-    node_id = f"model.{project}.{model}"
+    node = m["nodes"].get(f"model.{m['metadata'].get('project_name', 'eu_cn_ai')}.{model}", {})
     rules: list[Rule] = []
-    for name, col in m["nodes"][node_id].get("columns", {}).items():
+    for name, col in node.get("columns", {}).items():
         rules.extend(_rules_from_meta(name, (col.get("meta") or {}).get("contract") or {}))
-    for test in m["nodes"].values():
-        meta = test.get("test_metadata") or {}
-        if test.get("resource_type") != "test" or meta.get("name") not in GENERIC_TESTS:
-            continue
-        if node_id not in test.get("depends_on", {}).get("nodes", []) or not test.get("column_name"):
-            continue
-        severity = "warn" if str(test.get("config", {}).get("severity", "error")).lower() == "warn" else "error"
-        column = test["column_name"]
-        if meta["name"] == "accepted_values":
-            kwargs = meta.get("kwargs", {})
-            values = kwargs.get("values") or (kwargs.get("arguments") or {}).get("values")
-            rules.append(Rule(column, "in_set", severity, values=tuple(values)))
-        else:
-            rules.append(Rule(column, meta["name"], severity))
     return rules

@@ -1,0 +1,48 @@
+"""Great Expectations gates on staging models, for what dbt's generic tests cannot say.
+
+The rules are the `meta.contract` entries of the staging models' columns (their yml), e.g. a country code
+that must be in the ISO 3166 seed. The checks are blocking: a failure stops the marts in that run.
+"""
+
+import dagster as dg
+
+from ..lib.duckdb_io import connect
+from ..settings import load_settings
+from .contract import contract_rules, manifest
+from .great_expectations import validate_table
+
+
+def _staging_models_with_contracts() -> list[tuple[str, str]]:
+    found = []
+    for node in manifest()["nodes"].values():
+        if node.get("resource_type") == "model" and node.get("schema") == "staging" and contract_rules(node["name"]):
+            found.append((node["schema"], node["name"]))
+    return sorted(found)
+
+
+def _ge_check(schema: str, model: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, model]),
+        name="ge_contract",
+        blocking=True,
+        description=f"Great Expectations suite derived from the meta.contract of {model}'s columns (dbt yml).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = load_settings()
+        rules = contract_rules(model)
+        with connect(settings.build_path, read_only=True) as con:
+            outcome = validate_table(con, f"{schema}.{model}", rules, settings.warehouse_path.parent / "validations", context.run.run_id)
+        return dg.AssetCheckResult(
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
+                "unexpected": dg.MetadataValue.json(outcome.unexpected),
+                "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
+            },
+        )
+
+    return _check
+
+
+staging_checks = [_ge_check(schema, model) for schema, model in _staging_models_with_contracts()]
