@@ -1,0 +1,267 @@
+"""The reference seeds: their contract with the models, the study's rules, and a real `dbt build` of the seeds
+and their tests (property-file tests and dbt/tests/reference) against a throwaway DuckDB file."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DBT_DIR = ROOT / "dbt"
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+ROR_ID = re.compile(r"^0[a-z0-9]{6}[0-9]{2}$")
+
+SEVEN_SONS = {
+    "00wk2mp56": "Beihang University",
+    "01skt4w74": "Beijing Institute of Technology",
+    "01yqg2h08": "Harbin Institute of Technology",
+    "03x80pn82": "Harbin Engineering University",
+    "01y0j0j86": "Northwestern Polytechnical University",
+    "01scyh794": "Nanjing University of Aeronautics and Astronautics",
+    "00xp9wg62": "Nanjing University of Science and Technology",
+}
+NUDT = "05d2yfz11"
+PLA_GROUPS = {"pla_academy", "pla_service_university", "pla_cmc_university", "pla_medical", "pla_research",
+              "pla_parent_org"}
+DEFENCE_GROUPS = PLA_GROUPS | {"seven_sons", "seven_sons_unit", "nuclear_weapons_program", "state_defence_agency",
+                               "defence_industry_conglomerate"}
+SECURITY_GROUPS = {"public_state_security", "peoples_armed_police"}
+ENTITY_GROUPS = DEFENCE_GROUPS | SECURITY_GROUPS | {"civilian_university"}
+TAG_ORDER = ["pla", "defence_linked", "security_linked", "aspi_very_high"]
+
+# The columns the models are written against (the seeds may add more).
+CONTRACT = {
+    "countries": ["iso2", "iso3", "name", "eu_code", "eu27", "eea", "efta", "uk", "europe_eu27_uk",
+                  "europe_eu27_uk_ch_no", "europe_eu27_uk_efta", "china_mainland", "china_incl_hk_mo", "notes",
+                  "is_hk_mo_tw", "reported_separately_note"],
+    "risk_entities": ["entity_id", "ror_id", "name_en", "name_zh", "entity_group", "aspi_risk_level",
+                      "aspi_risk_level_source", "is_pla", "is_defence_linked", "is_security_linked",
+                      "is_aspi_very_high", "tags", "source_lists", "source_url", "as_of_date", "lists_disagree",
+                      "disagreement_note", "ror_match", "aspi_url"],
+    "risk_entity_units": ["unit_ror_id", "unit_name", "parent_ror_id", "parent_entity_id", "relationship_source"],
+    "chinese_funders": ["ror_id", "name", "name_zh", "acronyms", "funder_category", "government_level",
+                        "is_chinese_government", "is_defence_related", "fundref_preferred", "fundref_all", "notes",
+                        "ror_records_release"],
+    "chinese_funder_fundref_ids": ["fundref_id", "ror_id", "is_preferred"],
+    "funding_programmes": ["programme_key", "text", "lang", "match_type", "civil_or_defence", "notes"],
+    "dual_use_topics": ["dual_use_area", "match_type", "match_value", "note"],
+    "reference_figures": ["metric_id", "metric", "value", "unit", "period", "geography", "data_source", "status",
+                          "source", "notes", "warehouse_metric", "warehouse_scope", "warehouse_period"],
+}
+
+
+def read(name: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_build_seeds():
+    spec = importlib.util.spec_from_file_location("build_seeds", ROOT / "scripts" / "build_seeds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("seed", sorted(CONTRACT))
+def test_seed_keeps_the_columns_the_models_use(seed):
+    with (SEEDS / f"{seed}.csv").open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    missing = [c for c in CONTRACT[seed] if c not in header]
+    assert not missing, f"{seed}.csv lost {missing}"
+    assert len(header) == len(set(header))
+    assert read(seed), f"{seed}.csv is empty"
+
+
+def test_every_seed_has_a_documented_property_entry():
+    properties = (SEEDS / "_reference__seeds.yml").read_text(encoding="utf-8")
+    for seed in CONTRACT:
+        assert f"- name: {seed}\n" in properties, seed
+        for column in read(seed)[0]:
+            assert f"- name: {column}\n" in properties, f"{seed}.{column} has no description"
+
+
+def test_seven_sons_and_nudt_are_risk_entities_with_their_ror():
+    by_ror = {r["ror_id"]: r for r in read("risk_entities") if r["ror_id"]}
+    for ror_id, name in SEVEN_SONS.items():
+        assert by_ror[ror_id]["name_en"] == name
+        assert by_ror[ror_id]["entity_group"] == "seven_sons"
+        assert by_ror[ror_id]["is_defence_linked"] == "true"
+    assert {r for r, e in by_ror.items() if e["entity_group"] == "seven_sons"} == set(SEVEN_SONS)
+    assert by_ror["00wk2mp56"]["name_en"] == "Beihang University"
+    nudt = by_ror[NUDT]
+    assert nudt["name_en"] == "National University of Defense Technology"
+    assert (nudt["entity_group"], nudt["is_pla"], nudt["is_defence_linked"]) == ("pla_cmc_university", "true", "true")
+
+
+def test_tags_follow_the_groups_of_study_md():
+    for row in read("risk_entities"):
+        group = row["entity_group"]
+        assert group in ENTITY_GROUPS, row["entity_id"]
+        flags = {
+            "pla": group in PLA_GROUPS,
+            "defence_linked": group in DEFENCE_GROUPS,
+            "security_linked": group in SECURITY_GROUPS,
+            "aspi_very_high": row["aspi_risk_level"] == "very high",
+        }
+        for tag, expected in flags.items():
+            assert row[f"is_{tag}"] == ("true" if expected else "false"), (row["entity_id"], tag)
+        assert row["tags"] == "|".join(t for t in TAG_ORDER if flags[t]), row["entity_id"]
+
+
+def test_peoples_armed_police_is_security_linked_and_the_disagreement_is_recorded():
+    pap = next(r for r in read("risk_entities") if r["ror_id"] == "011gh0524")
+    assert pap["entity_group"] == "peoples_armed_police"
+    assert (pap["is_security_linked"], pap["is_defence_linked"], pap["is_pla"]) == ("true", "false", "false")
+    assert pap["lists_disagree"] == "true" and "state_defence_agency" in pap["disagreement_note"]
+    assert pap["core_group"] == "state_defence_agency"
+
+
+def test_no_malformed_ror_id_in_any_seed():
+    build_seeds = load_build_seeds()
+    columns = {
+        "risk_entities": ["ror_id"], "risk_entity_units": ["unit_ror_id", "parent_ror_id", "direct_parent_ror_id"],
+        "chinese_funders": ["ror_id"], "chinese_funder_fundref_ids": ["ror_id"],
+    }
+    for seed, names in columns.items():
+        for row in read(seed):
+            for name in names:
+                value = row[name]
+                if value:
+                    assert ROR_ID.match(value) and build_seeds.ror_checksum_ok(value), (seed, name, value)
+    text = "".join((SEEDS / f"{seed}.csv").read_text(encoding="utf-8") for seed in CONTRACT)
+    assert "ror.org/https://" not in text
+
+
+def test_normaliser_repairs_the_doubled_ror_url_and_rejects_garbage():
+    normalise_ror = load_build_seeds().normalise_ror
+    assert normalise_ror("https://ror.org/https://ror.org/05d2yfz11") == "05d2yfz11"
+    assert normalise_ror("https://ror.org/00wk2mp56/") == "00wk2mp56"
+    assert normalise_ror(" 00WK2MP56 ") == "00wk2mp56"
+    assert normalise_ror("") == ""
+    for bad in ["05d2yfz12", "https://example.org/05d2yfz11", "05d2yfz1", "https://ror.org/05d2yfz11/x", "I62916508"]:
+        with pytest.raises(ValueError):
+            normalise_ror(bad)
+
+
+def test_units_hang_under_risk_entities_and_inherit_their_tags():
+    entities = {r["ror_id"]: r for r in read("risk_entities") if r["ror_id"]}
+    units = read("risk_entity_units")
+    assert len({u["unit_ror_id"] for u in units}) == len(units)
+    for unit in units:
+        parent = entities[unit["parent_ror_id"]]
+        assert unit["unit_ror_id"] not in entities
+        assert unit["parent_entity_id"] == parent["entity_id"]
+        assert unit["tags"] == parent["tags"]
+    by_unit = {u["unit_ror_id"]: u for u in units}
+    # NUDT's State Key Laboratory of Automatic Target Recognition, and a Beihang lab, from both sources
+    assert by_unit["052qsxn63"]["parent_ror_id"] == NUDT and "pla" in by_unit["052qsxn63"]["tags"]
+    assert by_unit["017r4dj03"]["unit_entity_group"] == "seven_sons_unit"
+    assert set(by_unit["017r4dj03"]["relationship_source"].split("|")) == {
+        "ror_cn_hk_mo_tw_subset_relationships", "seven_sons_and_pla_core"}
+
+
+def test_funders_join_by_ror_and_by_crossref_id():
+    funders = {r["ror_id"]: r for r in read("chinese_funders")}
+    ids = read("chinese_funder_fundref_ids")
+    assert len({r["fundref_id"] for r in ids}) == len(ids)
+    nsfc = [r for r in ids if r["ror_id"] == "01h0zpd94" and r["is_preferred"] == "true"]
+    assert [r["fundref_id"] for r in nsfc] == ["501100001809"]
+    assert funders["01h0zpd94"]["is_chinese_government"] == "true"
+    assert funders["0098hst83"]["is_chinese_government"] == "false"  # CETC is a state-owned enterprise
+    assert {r["fundref_id"] for r in ids} == {f for r in funders.values() for f in r["fundref_all"].split("|")}
+
+
+def ilike(value: str, pattern: str) -> bool:
+    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, value, flags=re.IGNORECASE | re.DOTALL) is not None
+
+
+def test_dual_use_rules_cover_the_merics_areas_and_the_demo_topic():
+    rules = read("dual_use_topics")
+    assert {r["dual_use_area"] for r in rules} == {
+        "target_tracking", "cybersecurity", "biometric_recognition", "face_anti_spoofing", "missile_guidance",
+        "surveillance"}
+    assert {r["match_type"] for r in rules} <= {"topic_id", "keyword_id", "name_pattern"}
+    demo_topic = "Target Tracking and Data Fusion in Sensor Networks"
+    assert any(r["match_type"] == "name_pattern" and r["dual_use_area"] == "target_tracking"
+               and ilike(demo_topic, r["match_value"]) for r in rules)
+    assert any(r["match_type"] == "topic_id" and r["match_value"] == "T10711" for r in rules)
+    # patterns chosen to avoid known false positives
+    for harmless in ["Tracking (education)", "Cybernetics", "Data-Driven Disease Surveillance", "Axon Guidance"]:
+        assert not any(r["match_type"] == "name_pattern" and ilike(harmless, r["match_value"]) for r in rules), harmless
+
+
+def test_reference_figures_map_the_headline_metrics_once():
+    figures = read("reference_figures")
+    mapped = [(r["warehouse_metric"], r["warehouse_scope"], r["warehouse_period"]) for r in figures
+              if r["warehouse_metric"]]
+    assert len(mapped) == len(set(mapped))
+    by_key = {(r["warehouse_metric"], r["warehouse_scope"], r["warehouse_period"]): r["value"] for r in figures}
+    assert by_key[("eu_cn_works", "EUROPE", "2017-2022")] == "37000"
+    assert by_key[("eu_cn_works_defence_linked", "EUROPE", "2017-2022")] == "16386"
+    assert by_key[("eu_cn_works_with_pla", "EUROPE", "2017-2022")] == "87"
+    assert by_key[("country_share_of_eu_cn_works", "GB", "2017-2022")] == "0.5"
+
+
+def test_countries_report_hk_mo_tw_separately():
+    countries = {r["iso2"]: r for r in read("countries")}
+    assert {c for c, r in countries.items() if r["is_hk_mo_tw"] == "1"} == {"HK", "MO", "TW"}
+    assert {c for c, r in countries.items() if r["china_mainland"] == "1"} == {"CN"}
+    assert sum(r["europe_eu27_uk_efta"] == "1" for r in countries.values()) == 32
+
+
+@pytest.mark.skipif(not (SHARED / "reference-data").is_dir(), reason="the shared reference data is not on this machine")
+def test_committed_seeds_are_what_the_build_script_makes(tmp_path):
+    load_build_seeds().build_all(SHARED, tmp_path)
+    for seed in CONTRACT:
+        assert filecmp.cmp(tmp_path / f"{seed}.csv", SEEDS / f"{seed}.csv", shallow=False), (
+            f"seeds/{seed}.csv is stale: run python scripts/build_seeds.py ../shared")
+
+
+def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path):
+    """`dbt build` of the seeds plus every test whose parents are all seeds (property-file tests and
+    dbt/tests/reference), in a temporary DuckDB file and target folder."""
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(tmp_path / "seeds.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
+        "--log-path", str(tmp_path / "logs"), "--select", "resource_type:seed", "--indirect-selection", "cautious",
+        "--threads", "4",
+    ]
+    result = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    by_kind: dict[str, int] = {}
+    for item in results:
+        kind = item["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        assert item["status"] in {"success", "pass"}, (item["unique_id"], item["status"], item.get("message"))
+    built_seeds = {i["unique_id"].split(".")[-1] for i in results if i["unique_id"].startswith("seed.")}
+    assert set(CONTRACT) <= built_seeds
+    assert by_kind.get("test", 0) >= 100
+    singular = {i["unique_id"].split(".")[-1] for i in results if i["unique_id"].split(".")[-1].startswith("assert_")}
+    assert {p.stem for p in (DBT_DIR / "tests" / "reference").glob("*.sql")} <= singular
+
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "seeds.duckdb"), read_only=True) as con:
+        types = dict(con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'reference' and table_name = 'risk_entities'").fetchall())
+        assert types["is_pla"] == "BOOLEAN" and types["ror_id"] == "VARCHAR" and types["as_of_date"] == "DATE"
+        period_type = con.execute(
+            "select data_type from information_schema.columns where table_schema = 'reference' "
+            "and table_name = 'reference_figures' and column_name = 'warehouse_period'").fetchone()[0]
+        assert period_type == "VARCHAR"
+        assert con.execute("select count(*) from reference.risk_entities where is_defence_linked").fetchone()[0] > 50
