@@ -69,7 +69,7 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 
 def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
     props = context.assets_def.metadata_by_key.get(key, {})
-    relation = props.get("dagster/relation_identifier")
+    relation = props.get("dagster/table_name")  # database.schema.table
     if relation:
         return ".".join(str(relation).split(".")[-2:])
     return None
