@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test dev docs lock install install-test clean
+.PHONY: run test dev docs lock install install-test clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf warehouse raw/demo raw/snapshot raw/api dbt/target dbt/logs
+
+## bench: cost per work at 1k / 100k / 1M works against one DuckDB scan (prints a table; slow at 1M)
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(if $(SIZES),--sizes $(SIZES),)

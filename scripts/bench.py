@@ -1,0 +1,161 @@
+"""`make bench`: what a work costs, from raw JSON to every mart and check, against the cost of one scan.
+
+For each size (default 1k, 100k, 1M works; generated once with the demo generator and cached in .bench/):
+  (a) floor:    one DuckDB read_json of the works with an explicit schema of only the fields the study needs
+  (b) python:   a naive Python pass (json.loads per line, collecting the same fields)
+  (c) pipeline: the whole full_refresh job in snapshot mode through Dagster (`python -m dagster_project.run`)
+Each is a separate process, timed wall-clock, with its peak RSS. Then an incremental refresh: one new
+partition with 1 % more works is added to the 100k snapshot and the job runs again on the same warehouse.
+
+Prints a table and ends with one line:
+  marginal_ratio=<x> fixed_s=<y> peak_rss_mib=<z> python_over_pipeline=<w> incremental_share=<v>
+
+Usage: python scripts/bench.py [--sizes 1000,100000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench"
+PY = sys.executable
+PART_SIZE = 250_000
+
+FLOOR_SQL = """
+select count(*), sum(publication_year), count(distinct language), max(updated_date),
+       sum(len(authorships))
+from read_json('{glob}', format='newline_delimited', columns={{
+    'id': 'VARCHAR', 'publication_year': 'INTEGER', 'language': 'VARCHAR', 'updated_date': 'VARCHAR',
+    'authorships': 'STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]'}})
+"""
+
+PYTHON_PASS = """
+import gzip, json, sys, glob
+rows = []
+for path in sorted(glob.glob(sys.argv[1])):
+    with gzip.open(path, 'rt') as fh:
+        for line in fh:
+            r = json.loads(line)
+            rows.append((r['id'], r.get('publication_year'), r.get('language'), r.get('updated_date'),
+                         [(i.get('id'), i.get('country_code')) for a in r.get('authorships') or [] for i in a.get('institutions') or []]))
+print(len(rows))
+"""
+
+
+def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB, the largest process in the tree) and stdout of one command."""
+    started = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-f", "__rss_kib=%M", *cmd], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=ROOT)
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    rss = max(int(line.split("=")[1]) for line in proc.stderr.splitlines() if line.startswith("__rss_kib="))
+    return wall, rss / 1024, proc.stdout
+
+
+def snapshot(n: int) -> Path:
+    out = BENCH / "snapshots" / str(n)
+    sys.path.insert(0, str(ROOT))
+    from dagster_project.ingest.demo import generate_snapshot
+
+    t = time.monotonic()
+    generate_snapshot(out, n, seed=7, part_size=PART_SIZE)
+    print(f"  snapshot {n:>9,} works ready in {time.monotonic() - t:6.1f} s ({out})", flush=True)
+    return out
+
+
+def pipeline_env(snap: Path, wh: Path) -> dict:
+    return {
+        "OPENALEX_SOURCE": "snapshot", "OPENALEX_SNAPSHOT_DIR": str(snap), "RAW_DIR": str(wh / "raw"),
+        "WAREHOUSE_PATH": str(wh / "openalex.duckdb"), "DAGSTER_HOME": str(wh / "dagster_home"),
+        "DAGSTER_DISABLE_TELEMETRY": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false",
+    }
+
+
+def run_pipeline(snap: Path, wh: Path, fresh: bool = True) -> tuple[float, float]:
+    if fresh and wh.exists():
+        shutil.rmtree(wh)
+    (wh / "dagster_home").mkdir(parents=True, exist_ok=True)
+    wall, rss, _ = measure([PY, "-m", "dagster_project.run"], pipeline_env(snap, wh))
+    return wall, rss
+
+
+def add_partition(snap: Path, n_new: int) -> None:
+    """Add one partition of `n_new` new works to a snapshot (the incremental case)."""
+    from dagster_project.ingest.demo import generate_records
+
+    latest, _ = generate_records(n_new, seed=99)
+    for k, rec in enumerate(latest):
+        rec["id"] = f"https://openalex.org/W{8_000_000_000 + k}"
+        rec["updated_date"] = "2026-06-01T00:00:00.000000"
+    part = snap / "data" / "jsonl" / "works" / "updated_date=2026-06-01" / "part_0000.gz"
+    part.parent.mkdir(parents=True)
+    with gzip.open(part, "wt", compresslevel=1) as out:
+        for rec in latest:
+            out.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    manifest = json.loads((snap / "manifest.json").read_text())
+    manifest["entries"].append({"url": str(part.relative_to(snap)), "meta": {"record_count": len(latest)}})
+    (snap / "manifest.json").write_text(json.dumps(manifest))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = {}
+    for n in sizes:
+        snap = snapshot(n)
+        glob = str(snap / "data" / "jsonl" / "works" / "*" / "*.gz")
+        a = measure([PY, "-c", f"import duckdb; print(duckdb.sql({FLOOR_SQL.format(glob=glob)!r}).fetchall())"])
+        b = measure([PY, "-c", PYTHON_PASS, glob])
+        c = run_pipeline(snap, BENCH / "warehouse" / str(n))
+        rows[n] = {"a": a[:2], "b": b[:2], "c": c}
+        print(f"  {n:>9,} works: scan {a[0]:6.1f} s, python {b[0]:6.1f} s, pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB)", flush=True)
+
+    inc_line = ""
+    mid = sizes[1] if len(sizes) > 1 else sizes[0]
+    if len(sizes) > 1:
+        # Same warehouse, same files plus one new partition: unchanged files are skipped by size and sha256.
+        snap = BENCH / "snapshots" / f"{mid}_incremental"
+        if snap.exists():
+            shutil.rmtree(snap)
+        shutil.copytree(BENCH / "snapshots" / str(mid), snap)
+        wh = BENCH / "warehouse" / f"{mid}_incremental"
+        full, _ = run_pipeline(snap, wh)
+        add_partition(snap, mid // 100)
+        inc, _ = run_pipeline(snap, wh, fresh=False)
+        inc_line = f"incremental: full build {full:.1f} s, +1 % partition rebuild {inc:.1f} s ({inc / full:.0%} of full)"
+        rows["incremental"] = (full, inc)
+
+    print()
+    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {sys.version.split()[0]}")
+    print(f"{'works':>10} | {'(a) scan s':>10} {'MiB':>6} | {'(b) python s':>12} {'MiB':>6} | {'(c) pipeline s':>14} {'MiB':>6}")
+    for n in sizes:
+        r = rows[n]
+        print(f"{n:>10,} | {r['a'][0]:10.1f} {r['a'][1]:6.0f} | {r['b'][0]:12.1f} {r['b'][1]:6.0f} | {r['c'][0]:14.1f} {r['c'][1]:6.0f}")
+    if inc_line:
+        print(inc_line)
+    if len(sizes) >= 3:
+        small, mid, big = sizes[0], sizes[1], sizes[-1]
+        marginal = (rows[big]["c"][0] - rows[mid]["c"][0]) / (rows[big]["a"][0] - rows[mid]["a"][0])
+        full, inc = rows["incremental"]
+        print(
+            f"marginal_ratio={marginal:.2f} fixed_s={rows[small]['c'][0]:.1f} peak_rss_mib={rows[big]['c'][1]:.0f} "
+            f"python_over_pipeline={rows[big]['b'][0] / rows[big]['c'][0]:.2f} incremental_share={inc / full:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
