@@ -197,6 +197,34 @@ def test_filters_sent_through_pyalex_are_the_documented_ones():
     assert europe_both.query.filter_string.endswith(f"authorships.institutions.country_code:{europe}")
 
 
+def test_the_stand_in_answers_like_openalex(server):
+    import requests
+
+    h = {"Authorization": f"Bearer {KEY}"}
+    work = next(r for r in server.dataset.works if server.dataset.sources[r["id"]].startswith("real:"))
+    assert requests.get(f"{server.url}/works/{short(work['id'])}", headers=h).json() == work
+    assert requests.get(f"{server.url}/works/{work['id']}", headers=h).json() == work  # long ids too
+    assert requests.get(f"{server.url}/works/W1", headers=h).status_code == 404
+    assert requests.get(f"{server.url}/works/{short(work['id'])}").status_code == 401
+    assert requests.get(f"{server.url}/works", params={"api_key": KEY, "per-page": 1}).status_code == 200
+    grouped = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:2017-2022", "group_by": "publication_year"}).json()
+    assert {g["key"] for g in grouped["group_by"]} == {str(y) for y in range(2017, 2023)}
+    assert sum(g["count"] for g in grouped["group_by"]) == grouped["meta"]["count"]
+    assert set(grouped["group_by"][0]) == {"key", "key_display_name", "count"}
+    page = requests.get(f"{server.url}/works", headers=h, params={"filter": "institutions.country_code:cn|GB", "per-page": 7, "page": 2}).json()
+    assert page["meta"]["page"] == 2 and len(page["results"]) == 7
+    assert all({"CN", "GB"} & countries(r) for r in page["results"])
+    negated = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:>2016,language:!en", "per-page": 200}).json()
+    assert negated["results"] and all(r["publication_year"] > 2016 and r.get("language") != "en" for r in negated["results"])
+    for bad in ({"filter": "bogus.field:1"}, {"per-page": 201}, {"filter": "publication_year:abc"}, {"cursor": "nonsense"}):
+        answer = requests.get(f"{server.url}/works", headers=h, params=bad)
+        assert answer.status_code == 400 and "query parameters" in answer.json()["error"]
+    assert requests.get(f"{server.url}/works", headers=h, params={"per-page": 200, "page": 51}).status_code == 400
+    institution = server.dataset.institutions[0]
+    batch = requests.get(f"{server.url}/institutions", headers=h, params={"filter": f"openalex_id:{short(institution['id'])}|I1"}).json()
+    assert batch["results"] == [institution]
+
+
 def test_full_fetch_equals_the_servers_records_and_counts(server, settings, capsys):
     log = ListLog()
     root = api.fetch(settings, log, per_page=40, progress=True)
@@ -301,8 +329,12 @@ def test_each_fault_is_survived_without_loss_or_duplicates(kind, server, setting
         server.add_fault(kind, path="/institutions", times=1, **extra),  # an entity batch
     ]
     log = ListLog()
+    started = time.monotonic()
     root = api.fetch(settings, log, scope=SMALL, per_page=25, timeout=(2.0, 0.5), **FAST)
+    elapsed = time.monotonic() - started
     assert [f.fired for f in faults] == [2, 1, 1]
+    if kind == "429":
+        assert elapsed >= 4 * 0.9, "Retry-After: 1 must be honoured on each of the four 429s"
     assert comparable(landed(root)) == baseline
     stats = api.last_fetch_stats()
     assert stats["retries"][recovered_by] >= 4
@@ -375,6 +407,27 @@ def test_an_interrupted_run_resumes_to_the_same_result(at, server, settings, bas
     # The second run did not fetch again what the first had saved.
     second = server.requests()[requests_first:]
     assert not any("cursor=*" in r["query"] and r["query"].startswith("filter=concepts.id") for r in second)
+
+
+def test_a_saved_cursor_the_api_rejects_restarts_that_query_only(server, settings, baseline):
+    def interrupt(name, info):
+        if name == "page_saved" and info["query"] == "ai_subfield" and info["page"] == 1:
+            raise KeyboardInterrupt("simulated kill")
+
+    with pytest.raises(KeyboardInterrupt):
+        api.fetch(settings, ListLog(), scope=SMALL, per_page=25, on_event=interrupt, **FAST)
+    state_file = settings.raw_dir / "api" / ".checkpoint" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["works"]["ai_subfield"]["cursor"] = "eyJleHBpcmVkIjogdHJ1ZX0"  # a cursor the server no longer knows
+    state_file.write_text(json.dumps(state))
+    log = ListLog()
+    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
+    assert comparable(landed(root)) == baseline
+    assert "rejected the saved cursor" in log.text()
+    assert len(server.requests("/works", status=400)) == 1
+    starts = [r["query"].split(":")[0] for r in server.requests("/works") if "cursor=*" in r["query"]]
+    assert starts.count("filter=concepts.id") == 1  # finished in the first run, not fetched again
+    assert starts.count("filter=topics.subfield.id") == 2  # restarted from its first page
 
 
 def test_kill_minus_9_mid_page_then_resume(server, settings, baseline, tmp_path):

@@ -254,8 +254,9 @@ class StandIn:
         return True
 
     def _route(self, path: str, params: dict[str, str]):
-        parts = [p for p in path.split("/") if p]
-        if not parts or parts[0] not in ENTITIES or len(parts) > 2:
+        head, _, rest = path.strip("/").partition("/")
+        parts = [head, rest] if rest else [head]  # the id may itself be a URL: /works/https://openalex.org/W1
+        if head not in ENTITIES:
             return 404, {"error": "Not found", "message": f"{path} is not an endpoint of this stand-in"}
         entity = parts[0]
         idx = self._index[entity]
