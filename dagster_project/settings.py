@@ -28,6 +28,7 @@ class Settings:
     warehouse_path: Path
     demo_works: int
     demo_seed: int
+    quarantine_max_share: float = 0.001
 
     @property
     def build_path(self) -> Path:
@@ -67,4 +68,5 @@ def load_settings() -> Settings:
         warehouse_path=_path("WAREHOUSE_PATH", "warehouse/openalex.duckdb"),
         demo_works=int(os.environ.get("DEMO_WORKS", "20000")),
         demo_seed=int(os.environ.get("DEMO_SEED", "2023")),
+        quarantine_max_share=float(os.environ.get("RAW_QUARANTINE_MAX_SHARE", "0.001")),
     )

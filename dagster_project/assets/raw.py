@@ -101,6 +101,10 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 "manifest_files_missing": len(listing.missing_from_disk),
                 "quarantine_file": str(quarantine_file) if r.quarantined else "none",
             })
+            if entity == "works" and settings.source == "api":
+                from ..ingest import api
+
+                meta["api_fetch"] = dg.MetadataValue.json(api.last_fetch_stats() or {})
             if entity == "works":
                 eras = con.execute(
                     """select case when host_venue is not null then '2021_host_venue'

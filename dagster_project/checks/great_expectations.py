@@ -57,13 +57,13 @@ def validate_table(
     name = relation.replace(".", "__")
     batch_def = ctx.data_sources.add_pandas(name).add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
     suite = gx.ExpectationSuite(name=f"{name}__contract")
-    by_expectation: dict[str, Rule] = {}
+    by_expectation: dict[tuple[str, str], Rule] = {}
     for rule in rules:
         if rule.kind == "unique":
             continue
         exp = _expectation(rule)
         suite.add_expectation(exp)
-        by_expectation[str(exp.id)] = rule
+        by_expectation[(exp.expectation_type, rule.column)] = rule
     suite = ctx.suites.add(suite)
     validation = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}__validation", data=batch_def, suite=suite))
 
@@ -80,7 +80,7 @@ def validate_table(
         results.append(res.to_json_dict())
         for r in res.results:
             if not r.success:
-                rule = by_expectation.get(str(r.expectation_config.id))
+                rule = by_expectation.get((r.expectation_config.type, r.expectation_config.kwargs.get("column")))
                 key = rule.name if rule else r.expectation_config.type
                 unexpected[key] = unexpected.get(key, 0) + int((r.result or {}).get("unexpected_count") or 1)
     for rule in rules:
@@ -90,12 +90,13 @@ def validate_table(
             ).fetchone()[0]
             if dupes:
                 unexpected[rule.name] = int(dupes)
-    failed = [r for r in rules if r.name in unexpected]
-    severity = "error" if any(r.severity == "error" for r in failed) else "warn" if failed else "none"
+    warn_only = {r.name for r in rules if r.severity == "warn"}
+    # An unexpected result that maps to no rule counts as an error: a gate must not pass by accident.
+    severity = "none" if not unexpected else "warn" if set(unexpected) <= warn_only else "error"
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{name}__{run_id}.json"
     path.write_text(json.dumps({
         "relation": relation, "run_id": run_id, "validated_at": datetime.now(timezone.utc).isoformat(),
         "rows": total, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "ge_results": results,
     }, default=str, indent=1))
-    return ValidationOutcome(not failed, severity, [r.name for r in failed], unexpected, total, path)
+    return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, total, path)

@@ -67,4 +67,38 @@ def _reconciliation_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-raw_checks = [c for t in RAW_TABLES for c in (_contract_check(t), _reconciliation_check(t))]
+def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["openalex", table]),
+        name="quarantine",
+        blocking=True,
+        description=(
+            "Lines that could not be loaded: any at all is a warning (see raw.quarantine and the quarantine file); "
+            "more than RAW_QUARANTINE_MAX_SHARE of the records (default 0.1 %) is an error that stops the run."
+        ),
+    )
+    def _check() -> dg.AssetCheckResult:
+        settings = load_settings()
+        with connect(settings.build_path, read_only=True) as con:
+            records, quarantined = con.execute(
+                "select coalesce(sum(records), 0), coalesce(sum(quarantined), 0) from raw.load_log where entity = ?", [table]
+            ).fetchone()
+            sample = con.execute(
+                "select file, line, reason from raw.quarantine where entity = ? order by file, line limit 10", [table]
+            ).fetchall()
+        share = quarantined / records if records else 0.0
+        too_many = share > settings.quarantine_max_share
+        return dg.AssetCheckResult(
+            passed=quarantined == 0,
+            severity=dg.AssetCheckSeverity.ERROR if too_many else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "records": int(records), "quarantined": int(quarantined), "share": round(share, 6),
+                "max_share": settings.quarantine_max_share,
+                "first_lines": dg.MetadataValue.md(markdown_table(["file", "line", "reason"], sample)) if sample else "none",
+            },
+        )
+
+    return _check
+
+
+raw_checks = [c for t in RAW_TABLES for c in (_contract_check(t), _reconciliation_check(t), _quarantine_check(t))]

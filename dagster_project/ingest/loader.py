@@ -22,12 +22,6 @@ import duckdb
 from .raw_schema import COLUMNS, columns_sql, create_table_sql, id_regex
 from .snapshot import RawFile
 
-MAX_TYPE_RETRIES = 1000
-_DUCKDB_LINE = re.compile(r"\bline (\d+)")
-
-
-class RawLoadError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -139,6 +133,35 @@ class Quarantine:
                                           "record_id": rid, "reason": reason, "record": text[:2000]}) + "\n")
 
 
+def _fits(con, entity: str, lines: list[tuple[int, str]], tmp: Path) -> str | None:
+    """None if the lines parse into the typed schema, else DuckDB's error."""
+    path = tmp / "probe.jsonl"
+    path.write_text("".join(t + "\n" for _, t in lines), encoding="utf-8")
+    try:
+        con.execute(
+            f"create or replace temp table _probe as select * from read_json({_sql_str(str(path))}, "
+            f"format='newline_delimited', columns={columns_sql(entity)}, maximum_object_size=67108864)"
+        )
+        return None
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        con.execute("drop table if exists _probe")
+
+
+def _misfits(con, entity: str, lines: list[tuple[int, str]], tmp: Path) -> list[tuple[int, str]]:
+    """The lines that do not fit the typed schema, found by bisection: (line number, error)."""
+    if not lines:
+        return []
+    error = _fits(con, entity, lines, tmp)
+    if error is None:
+        return []
+    if len(lines) == 1:
+        return [(lines[0][0], re.sub(r' in file "[^"]*", in line \d+', "", error))]
+    mid = len(lines) // 2
+    return _misfits(con, entity, lines[:mid], tmp) + _misfits(con, entity, lines[mid:], tmp)
+
+
 def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
     """The slow path for a file with bad lines. Returns (records, loaded, quarantined)."""
     pattern = re.compile(id_regex(entity))
@@ -164,27 +187,19 @@ def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -
                 bad.append((line_no, str(rid) if rid is not None else None, f"missing or malformed {entity} id", text))
                 continue
             good.append((line_no, text))
-    # Lines that are valid JSON but do not fit the typed schema: DuckDB names the line; drop it and retry.
+    # Lines that are valid JSON but do not fit the typed schema. DuckDB's error names a line number that is
+    # not reliable across its read batches, so the misfits are found by bisection instead.
     with tempfile.TemporaryDirectory() as tmp:
+        misfits = _misfits(con, entity, good, Path(tmp))
+        skip = {line_no for line_no, _ in misfits}
+        kept = [(n, t) for n, t in good if n not in skip]
+        by_line = dict(good)
+        for line_no, error in misfits:
+            text = by_line[line_no]
+            bad.append((line_no, json.loads(text).get("id"), "does not fit the raw schema: " + error, text))
         tmp_path = Path(tmp) / "lines.jsonl"
-        for _ in range(MAX_TYPE_RETRIES):
-            tmp_path.write_text("".join(t + "\n" for _, t in good), encoding="utf-8")
-            con.execute("begin")
-            try:
-                loaded = _insert_from(con, entity, tmp_path, raw) if good else 0
-                con.execute("commit")
-                break
-            except duckdb.Error as exc:
-                con.execute("rollback")
-                found = _DUCKDB_LINE.search(str(exc))
-                if not found or not (1 <= int(found.group(1)) <= len(good)):
-                    raise RawLoadError(f"{raw.path}: cannot load ({exc})") from exc
-                line_no, text = good.pop(int(found.group(1)) - 1)
-                rid = json.loads(text).get("id")
-                reason = "does not fit the raw schema: " + str(exc).splitlines()[0]
-                bad.append((line_no, rid, reason, text))
-        else:
-            raise RawLoadError(f"{raw.path}: more than {MAX_TYPE_RETRIES} records do not fit the raw schema")
+        tmp_path.write_text("".join(t + "\n" for _, t in kept), encoding="utf-8")
+        loaded = _insert_from(con, entity, tmp_path, raw) if kept else 0
     quarantine.add(entity, raw, sorted(bad))
     return records, loaded, len(bad)
 

@@ -1,0 +1,119 @@
+"""Each layer's gate, shown firing on a planted defect: the defect is reported and nothing downstream runs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.ingest.demo import generate_snapshot
+from tests.conftest import set_warehouse_env
+
+N_WORKS = 1000
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    root = tmp_path / "snapshot"
+    generate_snapshot(root, N_WORKS, seed=11)
+    return root
+
+
+def _rewrite_part(root: Path, entity: str, edit) -> Path:
+    """Apply `edit(lines) -> lines` to the first part file of an entity and keep the manifest's count honest."""
+    part = sorted((root / "data" / "jsonl" / entity).glob("*/part_*.gz"))[0]
+    lines = gzip.open(part, "rt").read().splitlines()
+    lines = edit(lines)
+    with gzip.open(part, "wt") as out:
+        out.write("\n".join(lines) + "\n")
+    manifest = json.loads((root / "manifest.json").read_text())
+    for entry in manifest["entries"]:
+        if part.as_posix().endswith(entry["url"]):
+            entry["meta"]["record_count"] = len(lines)
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return part
+
+
+def _run(monkeypatch, tmp_path: Path, root: Path, **env: str):
+    set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(root), **env)
+    from dagster_project.definitions import defs
+
+    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    for event in result.all_events:  # shown by pytest only when a test fails
+        if event.event_type_value == "STEP_FAILURE":
+            print(event.step_key, str(event.event_specific_data.error)[:2000])
+    return result
+
+
+def _checks(result) -> dict[str, object]:
+    return {
+        f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _materialised(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goes_on(monkeypatch, tmp_path):
+    root = _snapshot(tmp_path)
+    bad = [
+        '{"id": "https://openalex.org/W1", "publication_year": 2020,',  # truncated
+        '{"display_name": "a work without an id", "publication_year": 2020}',
+        '{"id": "https://openalex.org/W2", "publication_year": 2020, "authorships": "not a list"}',
+    ]
+    part = _rewrite_part(root, "works", lambda lines: lines[:10] + bad + lines[10:])
+    result = _run(monkeypatch, tmp_path, root, RAW_QUARANTINE_MAX_SHARE="0.01")
+    assert result.success
+    checks = _checks(result)
+    quarantine = checks["openalex/works:quarantine"]
+    assert not quarantine.passed and quarantine.severity == dg.AssetCheckSeverity.WARN
+    assert checks["openalex/works:reconciliation"].passed
+    settings_root = tmp_path / "warehouse" / "openalex.duckdb"
+    with duckdb.connect(str(settings_root), read_only=True) as con:
+        rows = con.execute("select file, line, reason from raw.quarantine order by line").fetchall()
+        records, loaded, quarantined = con.execute(
+            "select sum(records), sum(loaded), sum(quarantined) from raw.load_log where entity = 'works'"
+        ).fetchone()
+    assert [(Path(f).name, line) for f, line, _ in rows] == [(part.name, 11), (part.name, 12), (part.name, 13)]
+    assert "malformed JSON" in rows[0][2]
+    assert "id" in rows[1][2]
+    assert "does not fit the raw schema" in rows[2][2]
+    assert records == loaded + quarantined and quarantined == 3
+    qfile = tmp_path / "raw" / "snapshot" / "quarantine" / "works.jsonl"
+    assert [json.loads(x)["line"] for x in qfile.read_text().splitlines()] == [11, 12, 13]
+    assert "marts/headline_figures" in _materialised(result)
+
+
+def test_too_many_bad_raw_lines_stop_the_run_at_the_raw_layer(monkeypatch, tmp_path):
+    root = _snapshot(tmp_path)
+    _rewrite_part(root, "works", lambda lines: [l if i % 20 else l[:-5] for i, l in enumerate(lines)])
+    result = _run(monkeypatch, tmp_path, root)
+    check = _checks(result)["openalex/works:quarantine"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    done = _materialised(result)
+    assert "openalex/works" in done
+    assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in done)
+    assert not (tmp_path / "warehouse" / "openalex.duckdb").exists()
+
+
+def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, tmp_path):
+    root = _snapshot(tmp_path)
+
+    def plant(lines):
+        rec = json.loads(lines[0])
+        rec["country_code"] = "UK"  # not ISO 3166: OpenAlex writes GB
+        return [json.dumps(rec)] + lines[1:]
+
+    _rewrite_part(root, "institutions", plant)
+    result = _run(monkeypatch, tmp_path, root)
+    check = _checks(result)["openalex/institutions:contract"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    assert Path(check.metadata["ge_result"].value).exists()
+    assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in _materialised(result))
