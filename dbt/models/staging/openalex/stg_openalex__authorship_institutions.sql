@@ -1,4 +1,4 @@
--- One row per work × author position × institution. Authorships without institutions add no row.
+-- One row per work × authorship × institution. Authorships without institutions add no row.
 with works as (
     select work_id, authorships from {{ ref('base_openalex__works') }}
 ),
@@ -16,19 +16,24 @@ institutions as (
         work_id,
         author_position,
         {{ openalex_short_id('authorship.author.id') }} as author_id,
-        unnest(authorship.institutions) as institution
+        unnest(authorship.institutions) as institution,
+        generate_subscripts(authorship.institutions, 1) as institution_position
     from authorships
 )
 
 select
     work_id,
     author_position,
+    institution_position,
     author_id,
     {{ openalex_short_id('institution.id') }} as institution_id,
     institution.display_name as institution_name,
     {{ ror_short_id('institution.ror') }} as ror_id,
-    upper(institution.country_code) as country_code,
+    upper(nullif(trim(institution.country_code), '')) as country_code,
     institution.type as institution_type,
-    list_transform(coalesce(institution.lineage, []), lambda l: {{ openalex_short_id('l') }}) as lineage_ids
+    list_filter(
+        list_transform(coalesce(institution.lineage, []), lambda l: {{ openalex_short_id('l') }}),
+        lambda l: l is not null
+    ) as lineage_ids
 from institutions
 where institution.id is not null or institution.country_code is not null

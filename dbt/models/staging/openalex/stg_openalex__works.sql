@@ -15,13 +15,7 @@ flagged as (
         coalesce(is_paratext, false) as is_paratext,
         try_cast(updated_date as timestamp) as updated_at,
         versions_seen,
-        case
-            when host_venue is not null then '2021_host_venue'
-            when grants is not null and (funders is not null or awards is not null) then 'grants_funders_awards'
-            when grants is not null then 'grants'
-            when funders is not null or awards is not null then 'funders_awards'
-            else 'unknown'
-        end as schema_era,
+        {{ schema_era() }} as schema_era,
         list_contains(
             list_transform(coalesce(concepts, []), lambda c: {{ openalex_short_id('c.id') }}),
             '{{ var("ai_concept_id") }}'

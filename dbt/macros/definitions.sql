@@ -1,0 +1,64 @@
+{#- The named definition sets of the study (STUDY.md). Every mart row carries the ones in force. -#}
+
+{# The span of the study period as a label, e.g. '2017-2022'. #}
+{% macro study_span() -%}
+    {{ var('study_start_year') }}-{{ var('study_end_year') }}
+{%- endmacro %}
+
+{# Definition lists compared in sensitivity_figures; the definition in force is always among them. #}
+{% macro europe_definitions() -%}
+    {%- set items = [var('europe_definition')] -%}
+    {%- for d in var('europe_definitions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+    {{ return(items) }}
+{%- endmacro %}
+
+{% macro ai_definitions() -%}
+    {%- set items = [var('ai_definition')] -%}
+    {%- for d in var('ai_definitions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+    {{ return(items) }}
+{%- endmacro %}
+
+{% macro risk_list_variants() -%}
+    {%- set items = [var('risk_list_variant')] -%}
+    {%- for d in var('risk_list_variants') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+    {{ return(items) }}
+{%- endmacro %}
+
+{# The readable name of a definition set: europe/ai/risk list, e.g. 'eu27_uk_efta/concept_or_topic/default'. #}
+{% macro definition_set_name(europe=none, ai=none, risk=none) -%}
+    {%- set europe = europe or var('europe_definition') -%}
+    {%- set ai = ai or var('ai_definition') -%}
+    {%- set risk = risk or var('risk_list_variant') -%}
+    {{ europe | replace('europe_', '', 1) }}/{{ ai }}/{{ risk }}
+{%- endmacro %}
+
+{# The columns naming the definitions in force; every mart row carries them. #}
+{% macro definition_columns() -%}
+    '{{ definition_set_name() }}' as definition_set,
+    '{{ var("europe_definition") }}' as europe_definition,
+    '{{ var("ai_definition") }}' as ai_definition,
+    '{{ var("risk_list_variant") }}' as risk_list_variant
+{%- endmacro %}
+
+{# Defence-linked under a risk-list variant, over the is_defence_linked / is_aspi_very_high flags. #}
+{% macro is_defence_linked(variant=none, defence='is_defence_linked', aspi_very_high='is_aspi_very_high') -%}
+    {%- set variant = variant or var('risk_list_variant') -%}
+    {%- if variant == 'default' -%} coalesce({{ defence }}, false)
+    {%- elif variant == 'wider_with_aspi_very_high' -%} (coalesce({{ defence }}, false) or coalesce({{ aspi_very_high }}, false))
+    {%- else -%} {{ exceptions.raise_compiler_error("unknown risk_list_variant '" ~ variant ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# A share whose denominator is zero (or unknown) is NULL. #}
+{% macro safe_share(numerator, denominator) -%}
+    (({{ numerator }})::double / nullif(({{ denominator }})::double, 0))
+{%- endmacro %}
+
+{# Of two precomputed flags, the one for a risk-list variant: default -> default_column,
+   wider_with_aspi_very_high -> wider_column. #}
+{% macro defence_flag_for_variant(variant, default_column, wider_column) -%}
+    {%- if variant == 'default' -%} {{ default_column }}
+    {%- elif variant == 'wider_with_aspi_very_high' -%} {{ wider_column }}
+    {%- else -%} {{ exceptions.raise_compiler_error("unknown risk_list_variant '" ~ variant ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
