@@ -1,0 +1,37 @@
+-- One row per work × institution (an institution on several authorships of a work counts once), with
+-- whether the institution is European (var europe_definition) or Chinese (var china_definition).
+with affiliations as (
+    select * from {{ ref('stg_openalex__authorship_institutions') }}
+    where institution_id is not null
+),
+
+countries as (
+    select * from {{ ref('stg_reference__countries') }}
+),
+
+per_work as (
+    select
+        work_id,
+        institution_id,
+        any_value(institution_name) as institution_name,
+        any_value(ror_id) as ror_id,
+        any_value(country_code) as country_code,
+        any_value(institution_type) as institution_type,
+        count(distinct author_position) as authorships
+    from affiliations
+    group by work_id, institution_id
+)
+
+select
+    per_work.work_id,
+    per_work.institution_id,
+    per_work.institution_name,
+    per_work.ror_id,
+    per_work.country_code,
+    per_work.institution_type,
+    per_work.authorships,
+    coalesce(countries.is_european, false) as is_european,
+    coalesce(countries.is_chinese, false) as is_chinese
+from per_work
+left join countries
+    on per_work.country_code = countries.country_code

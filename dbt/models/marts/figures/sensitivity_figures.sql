@@ -1,0 +1,191 @@
+-- The main headline figures recomputed under every named definition set, side by side: each Europe definition
+-- (var europe_definitions) × AI definition (var ai_definitions) × risk-list variant (var risk_list_variants),
+-- in one pass over the works. One row per (definition_set, metric, scope, period). When the source is the
+-- API, only the definitions in force have denominators (the API's group_by counts were fetched for them).
+{%- set europe_defs = europe_definitions() %}
+{%- set ai_defs = ai_definitions() %}
+{%- set risk_variants = risk_list_variants() %}
+with works as (
+    select
+        works.work_id,
+        works.publication_year,
+        works.has_ai_concept,
+        works.has_ai_topic,
+        works.has_ai_primary_topic,
+        works.has_broad_ai_topic,
+        {%- for e in europe_defs %}
+        works.has_{{ e }},
+        {%- endfor %}
+        works.has_cn,
+        coalesce(risk.has_pla, false) as has_pla,
+        coalesce(risk.has_defence_linked_default, false) as has_defence_linked_default,
+        coalesce(risk.has_defence_linked_wider, false) as has_defence_linked_wider
+    from {{ ref('int_works_classified') }} as works
+    left join {{ ref('int_work_risk_aggregated') }} as risk
+        on works.work_id = risk.work_id
+    where works.is_in_scope
+        and (works.has_ai_concept or works.has_ai_topic or works.has_ai_primary_topic or works.has_broad_ai_topic)
+        and (works.has_cn {% for e in europe_defs %} or works.has_{{ e }}{% endfor %})
+),
+
+definition_sets as (
+    {%- for e in europe_defs %}{% for a in ai_defs %}{% for r in risk_variants %}
+    select
+        '{{ definition_set_name(e, a, r) }}' as definition_set,
+        '{{ e }}' as europe_definition,
+        '{{ a }}' as ai_definition,
+        '{{ r }}' as risk_list_variant,
+        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition') and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}{{ 'union all' if not loop.last }}{% endfor %}{{ 'union all' if not loop.last }}{% endfor %}
+),
+
+years as (
+    select range::integer as publication_year
+    from range({{ var('study_start_year') }}, {{ var('study_end_year') }} + 1)
+),
+
+flagged as (
+    select
+        definition_sets.definition_set,
+        works.publication_year,
+        case definition_sets.ai_definition
+            {%- for a in ai_defs %}
+            when '{{ a }}' then {{ is_ai_work(a) }}
+            {%- endfor %}
+        end as is_ai,
+        case definition_sets.europe_definition
+            {%- for e in europe_defs %}
+            when '{{ e }}' then works.has_{{ e }}
+            {%- endfor %}
+        end as has_europe,
+        works.has_cn,
+        works.has_pla,
+        case definition_sets.risk_list_variant
+            {%- for r in risk_variants %}
+            when '{{ r }}' then {{ defence_flag_for_variant(r, 'works.has_defence_linked_default', 'works.has_defence_linked_wider') }}
+            {%- endfor %}
+        end as has_defence_linked
+    from works
+    cross join definition_sets
+),
+
+counted as (
+    select
+        definition_set,
+        publication_year,
+        count(*) filter (where is_ai and has_europe and has_cn) as eu_cn_works,
+        count(*) filter (where is_ai and has_europe) as europe_ai_works,
+        count(*) filter (where is_ai and has_cn) as cn_ai_works,
+        count(*) filter (where is_ai and has_europe and has_cn and has_pla) as eu_cn_works_with_pla,
+        count(*) filter (where is_ai and has_europe and has_cn and has_defence_linked) as eu_cn_works_defence_linked
+    from flagged
+    group by definition_set, publication_year
+),
+
+api_counts as (
+    select * from {{ ref('stg_openalex__work_counts') }}
+),
+
+count_mode as (
+    select count(*) > 0 as uses_api_counts from api_counts
+),
+
+per_year as (
+    select
+        definition_sets.*,
+        years.publication_year,
+        coalesce(counted.eu_cn_works, 0) as eu_cn_works,
+        case
+            when not count_mode.uses_api_counts then coalesce(counted.europe_ai_works, 0)
+            when definition_sets.is_definition_in_force then europe_counts.works_count
+        end as europe_ai_works,
+        case
+            when not count_mode.uses_api_counts then coalesce(counted.cn_ai_works, 0)
+            when definition_sets.is_definition_in_force then cn_counts.works_count
+        end as cn_ai_works,
+        coalesce(counted.eu_cn_works_with_pla, 0) as eu_cn_works_with_pla,
+        coalesce(counted.eu_cn_works_defence_linked, 0) as eu_cn_works_defence_linked
+    from definition_sets
+    cross join years
+    cross join count_mode
+    left join counted
+        on definition_sets.definition_set = counted.definition_set
+        and years.publication_year = counted.publication_year
+    left join api_counts as europe_counts
+        on europe_counts.scope = 'EUROPE' and years.publication_year = europe_counts.publication_year
+    left join api_counts as cn_counts
+        on cn_counts.scope = 'CN' and years.publication_year = cn_counts.publication_year
+),
+
+span as (
+    select
+        definition_set,
+        europe_definition,
+        ai_definition,
+        risk_list_variant,
+        is_definition_in_force,
+        sum(eu_cn_works) as eu_cn_works,
+        -- A span denominator is known only when every year's is.
+        case when count(europe_ai_works) = count(*) then sum(europe_ai_works) end as europe_ai_works,
+        case when count(cn_ai_works) = count(*) then sum(cn_ai_works) end as cn_ai_works,
+        sum(eu_cn_works_with_pla) as eu_cn_works_with_pla,
+        sum(eu_cn_works_defence_linked) as eu_cn_works_defence_linked
+    from per_year
+    group by definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force
+),
+
+long as (
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
+    from per_year
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
+    from per_year
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
+    from per_year
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
+    from per_year
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
+    from span
+    union all
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+        'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
+    from span
+)
+
+select
+    *,
+    {{ dataset_label() }} as dataset_label
+from long
