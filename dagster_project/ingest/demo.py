@@ -13,6 +13,7 @@ in plain Python from the definitions in STUDY.md, so tests can compare the wareh
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 from collections import Counter, defaultdict
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 YEARS = list(range(2016, 2024))  # one year either side of the study period
 PERIOD = (2017, 2022)
 EUROPE = set(
@@ -59,11 +60,28 @@ OTHER_TOPIC = {
     "domain": {"id": "https://openalex.org/domains/3", "display_name": "Physical Sciences"},
 }
 DUAL_USE_TOPIC = {
-    "id": "https://openalex.org/T11307", "display_name": "Target Tracking and Data Fusion in Sensor Networks",
+    "id": "https://openalex.org/T10711", "display_name": "Target Tracking and Data Fusion in Sensor Networks",
     "subfield": {"id": "https://openalex.org/subfields/1702", "display_name": "Artificial Intelligence"},
     "field": {"id": "https://openalex.org/fields/17", "display_name": "Computer Science"},
     "domain": {"id": "https://openalex.org/domains/3", "display_name": "Physical Sciences"},
 }
+# Labs without a ROR id of their own, under a risk-list parent: OpenAlex knows them only through `lineage`,
+# so the warehouse can tag them only by looking the lineage up (a lab under NUDT inherits NUDT's tags).
+# (parent ROR id, name); their ids are synthetic and outside OpenAlex's range, like the pool's constructed ones.
+SYNTHETIC_LABS = [
+    ("https://ror.org/05d2yfz11", "College of Intelligence Science and Technology, NUDT (synthetic demo lab)"),
+    ("https://ror.org/00wk2mp56", "Institute of Artificial Intelligence, Beihang University (synthetic demo lab)"),
+]
+
+
+def _synthetic_lab(parent: dict, name: str) -> dict:
+    number = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 10**9
+    lab_id = f"https://openalex.org/I8{number:09d}"
+    return {
+        "id": lab_id, "ror": None, "display_name": name, "country_code": "CN", "type": "facility",
+        "lineage": [parent["id"], lab_id], "role": "china", "weight": 0.5, "tags": [],
+        "inherited_tags": list(parent["tags"]), "origin": "synthetic_demo_lab",
+    }
 
 
 @dataclass
@@ -85,6 +103,8 @@ class Pool:
                 china.append(rec)
             else:
                 other.append(rec)
+        by_ror = {rec["ror"]: rec for rec in china if rec.get("ror")}
+        china.extend(_synthetic_lab(by_ror[parent], name) for parent, name in SYNTHETIC_LABS if parent in by_ror)
         funders: dict[str, list[dict]] = defaultdict(list)
         for line in (POOL_DIR / "funders.jsonl").open():
             rec = json.loads(line)
@@ -325,7 +345,7 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     country_ai: dict[str, Counter] = defaultdict(Counter)
     country_cn: dict[str, Counter] = defaultdict(Counter)
     links: Counter = Counter()
-    pla = defence = disclosed = china_funded = gov_funded = defence_prog = 0
+    pla = defence = security = dual_use = disclosed = china_funded = gov_funded = defence_prog = 0
     for rec in latest:
         if not _in_scope(rec):
             continue
@@ -349,6 +369,8 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
         tags = set().union(*(tags_by_id.get(i, set()) for i in cn_insts))
         pla += "pla" in tags
         defence += "defence_linked" in tags
+        security += "security_linked" in tags
+        dual_use += any(t["id"] == DUAL_USE_TOPIC["id"] for t in rec.get("topics") or [])
         for de in {i["id"] for i in insts if i["country_code"] == "DE"}:
             for cn in cn_insts:
                 links[(de, cn)] += 1
@@ -377,16 +399,27 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     total_eu_cn = sum(eu_cn.values())
     out[f"eu_cn_works|EUROPE|{span}"] = total_eu_cn
     total_cn = sum(china.values())
+    total_europe = sum(europe.values())
+    out[f"europe_ai_works|EUROPE|{span}"] = total_europe
+    out[f"europe_share_with_cn|EUROPE|{span}"] = share(total_eu_cn, total_europe)
+    out[f"cn_ai_works|CN|{span}"] = total_cn
+    out[f"cn_share_with_europe|CN|{span}"] = share(total_eu_cn, total_cn)
     for c in sorted(EUROPE):
         for y in years:
             out[f"country_ai_works|{c}|{y}"] = country_ai[c][y]
             out[f"country_share_with_cn|{c}|{y}"] = share(country_cn[c][y], country_ai[c][y])
         with_c = sum(country_cn[c].values())
+        out[f"country_ai_works|{c}|{span}"] = sum(country_ai[c].values())
+        out[f"country_eu_cn_works|{c}|{span}"] = with_c
+        out[f"country_share_with_cn|{c}|{span}"] = share(with_c, sum(country_ai[c].values()))
         out[f"cn_share_with_country|{c}|{span}"] = share(with_c, total_cn)
         out[f"country_share_of_eu_cn_works|{c}|{span}"] = share(with_c, total_eu_cn)
     out[f"eu_cn_works_with_pla|EUROPE|{span}"] = pla
     out[f"eu_cn_works_defence_linked|EUROPE|{span}"] = defence
     out[f"eu_cn_share_defence_linked|EUROPE|{span}"] = share(defence, total_eu_cn)
+    out[f"eu_cn_share_with_pla|EUROPE|{span}"] = share(pla, total_eu_cn)
+    out[f"eu_cn_works_security_linked|EUROPE|{span}"] = security
+    out[f"eu_cn_works_dual_use|EUROPE|{span}"] = dual_use
     out[f"eu_cn_works_funding_disclosed|EUROPE|{span}"] = disclosed
     out[f"share_china_funded_of_disclosed|EUROPE|{span}"] = share(china_funded, disclosed)
     out[f"share_china_gov_funded_of_disclosed|EUROPE|{span}"] = share(gov_funded, disclosed)
