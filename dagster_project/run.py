@@ -9,22 +9,79 @@ import dagster as dg
 from .lib.duckdb_io import connect
 from .settings import load_settings
 
+# (metric, scope, label) of the span figures, in the order printed.
+SPAN_ROWS = [
+    ("eu_cn_works", "EUROPE", "Europe–China AI works"),
+    ("europe_share_with_cn", "EUROPE", "share of Europe's AI output with China"),
+    ("cn_share_with_europe", "CN", "share of China's AI output with Europe"),
+    ("country_share_of_eu_cn_works", "GB", "UK share of Europe–China works"),
+    ("cn_share_with_country", "GB", "UK co-authored share of China's AI output"),
+    ("eu_cn_works_with_pla", "EUROPE", "works with a PLA institution"),
+    ("eu_cn_works_defence_linked", "EUROPE", "works with a defence-linked institution"),
+    ("eu_cn_share_defence_linked", "EUROPE", "share with a defence-linked institution"),
+    ("eu_cn_works_security_linked", "EUROPE", "works with a security-linked institution"),
+    ("eu_cn_works_dual_use", "EUROPE", "works in a dual-use area"),
+    ("eu_cn_works_funding_disclosed", "EUROPE", "works disclosing funding"),
+    ("share_china_funded_of_disclosed", "EUROPE", "China-funded (share of disclosing)"),
+    ("share_china_gov_funded_of_disclosed", "EUROPE", "Chinese-government-funded (share of disclosing)"),
+    ("eu_cn_works_defence_programme_funded", "EUROPE", "works funded by the defence basic research programme"),
+]
+
+
+def _fmt(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:,.0f}"
+
 
 def print_headline(path) -> None:
     with connect(path, read_only=True) as con:
-        label = con.execute("select dataset_label from staging.stg_openalex__dataset").fetchone()[0]
+        label, synthetic = con.execute("select dataset_label, is_synthetic from staging.stg_openalex__dataset").fetchone()
         rows = con.execute(
-            """select metric, scope, period, value, unit from marts.headline_figures
-               where scope in ('EUROPE', 'CN', 'GB', 'DE', 'DE-CN') and (period like '%-%' or scope in ('EUROPE', 'CN'))
-               order by scope = 'EUROPE' desc, scope, metric, period"""
+            "select metric, scope, period, value, unit, merics_value, definition_set from marts.headline_figures"
         ).fetchall()
-    print(f"\nHeadline figures — {label}\n")
-    print(f"{'metric':42} {'scope':7} {'period':10} {'value':>12}")
-    print("-" * 74)
-    for metric, scope, period, value, unit in rows:
-        shown = "—" if value is None else f"{value:.1%}" if unit == "share" else f"{value:,.0f}"
-        print(f"{metric:42} {scope:7} {period:10} {shown:>12}")
-    print(f"\nWarehouse: {path}\n(open it read-only: duckdb -readonly {path}; all figures in marts.headline_figures)")
+    figures = {(m, s, p): (v, u, ref) for m, s, p, v, u, ref, _ in rows}
+    definition_set = rows[0][6] if rows else "?"
+    span = next((p for _, _, p in figures if "-" in p), "?")
+    years = sorted({p for _, _, p in figures if "-" not in p})
+
+    def value(metric: str, scope: str, period: str) -> str:
+        v, unit, _ = figures.get((metric, scope, period), (None, "works", None))
+        return _fmt(v, unit)
+
+    banner = "SYNTHETIC DEMO DATA — NOT REAL OPENALEX FIGURES" if synthetic else "OpenAlex data"
+    print(f"\n{'=' * 96}\nHeadline figures — {banner}\n{label}\nDefinitions in force: {definition_set} (europe/ai/risk list)\n{'=' * 96}")
+
+    print("\nEurope–China AI collaboration by year")
+    head = f"{'year':10} {'EU–CN works':>12} {'Europe AI':>10} {'Europe share':>13} {'China AI':>10} {'China share':>12} {'GB share w/ CN':>15}"
+    print(head)
+    print("-" * len(head))
+    for period in years + [span]:
+        print(
+            f"{period:10} {value('eu_cn_works', 'EUROPE', period):>12} {value('europe_ai_works', 'EUROPE', period):>10} "
+            f"{value('europe_share_with_cn', 'EUROPE', period):>13} {value('cn_ai_works', 'CN', period):>10} "
+            f"{value('cn_share_with_europe', 'CN', period):>12} {value('country_share_with_cn', 'GB', period):>15}"
+        )
+
+    print(f"\nRisk, funding and links, {span}")
+    head = f"{'figure':56} {'value':>10} {'MERICS 2023':>12}"
+    print(head)
+    print("-" * len(head))
+    for metric, scope, text in SPAN_ROWS:
+        v, unit, ref = figures.get((metric, scope, span), (None, "works", None))
+        print(f"{text:56} {_fmt(v, unit):>10} {_fmt(ref, unit) if ref is not None else '':>12}")
+    tum = next(((k, val) for k, val in figures.items() if k[0].endswith("_links_involving_tum")), None)
+    if tum:
+        (metric, scope, _), (v, _, ref) = tum
+        n = metric.removeprefix("top").split("_", 1)[0]
+        text = f"top-{n} {scope} institution links with TU Munich"
+        print(f"{text:56} {_fmt(v, 'links') + ' of ' + n:>10} {_fmt(ref, 'links') if ref is not None else '':>12}")
+    if synthetic:
+        print("\nThese figures come from a generated data set: they test the pipeline, they say nothing about real research.")
+    print(f"\nWarehouse: {path}\n(open it read-only: duckdb -readonly {path}; every figure in marts.headline_figures, "
+          "other definitions in marts.sensitivity_figures)")
 
 
 def main() -> int:
@@ -32,7 +89,7 @@ def main() -> int:
 
     settings = load_settings()
     print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
-    job = defs.get_job_def("full_refresh")
+    job = defs.resolve_job_def("full_refresh")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.get(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
