@@ -1,0 +1,224 @@
+"""End to end on a generated OpenAlex snapshot: the warehouse's headline figures equal the figures planted in it.
+
+The demo generator writes a snapshot in OpenAlex's 2026 layout (every schema era, superseded versions of some
+works, real institution and funder records, PLA / Seven Sons partners and labs known only through `lineage`)
+and computes, in plain Python from the STUDY.md definitions, the figures it planted (`expected_figures`). The
+pipeline reads it as `OPENALEX_SOURCE=snapshot` through Dagster's full_refresh job, and every row of
+marts.headline_figures must equal the planted value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.ingest import demo
+from tests.conftest import set_warehouse_env
+
+N_WORKS = 3000
+SEED = 20
+YEARS = [str(y) for y in range(demo.PERIOD[0], demo.PERIOD[1] + 1)]
+SPAN = f"{demo.PERIOD[0]}-{demo.PERIOD[1]}"
+
+# STUDY.md's table of headline figures: metric -> (scopes, periods). "countries" = every European country.
+STUDY_METRICS = {
+    "eu_cn_works": (["EUROPE"], YEARS + [SPAN]),
+    "europe_ai_works": (["EUROPE"], YEARS),
+    "europe_share_with_cn": (["EUROPE"], YEARS),
+    "cn_ai_works": (["CN"], YEARS),
+    "cn_share_with_europe": (["CN"], YEARS),
+    "country_ai_works": ("countries", YEARS),
+    "country_share_with_cn": ("countries", YEARS),
+    "cn_share_with_country": ("countries", [SPAN]),
+    "country_share_of_eu_cn_works": ("countries", [SPAN]),
+    "eu_cn_works_with_pla": (["EUROPE"], [SPAN]),
+    "eu_cn_works_defence_linked": (["EUROPE"], [SPAN]),
+    "eu_cn_share_defence_linked": (["EUROPE"], [SPAN]),
+    "eu_cn_works_funding_disclosed": (["EUROPE"], [SPAN]),
+    "share_china_funded_of_disclosed": (["EUROPE"], [SPAN]),
+    "share_china_gov_funded_of_disclosed": (["EUROPE"], [SPAN]),
+    "eu_cn_works_defence_programme_funded": (["EUROPE"], [SPAN]),
+    "top10_links_involving_tum": (["DE-CN"], [SPAN]),
+}
+
+
+def _up_to_publish(defs) -> list[dg.AssetKey]:
+    """Every asset of the job up to the published warehouse (raw → staging → marts → publish), not the docs site
+    or the report built from the published file."""
+    graph = defs.resolve_asset_graph()
+    after_publish = dg.AssetSelection.assets(dg.AssetKey(["warehouse", "published"])).downstream(include_self=False)
+    return sorted((dg.AssetSelection.all() - after_publish).resolve(graph), key=str)
+
+
+@pytest.fixture(scope="module")
+def snapshot_run(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("snapshot_run")
+    snapshot_dir = root / "openalex-snapshot"
+    truth = demo.generate_snapshot(snapshot_dir, N_WORKS, SEED)
+    set_warehouse_env(mp, root, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(snapshot_dir))
+    from dagster_project.definitions import defs
+    from dagster_project.settings import load_settings
+
+    job = defs.resolve_job_def("full_refresh")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=_up_to_publish(defs)
+    )
+    settings = load_settings()
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True) if result.success else None
+    yield {"result": result, "truth": truth, "settings": settings, "con": con}
+    if con is not None:
+        con.close()
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def con(snapshot_run):
+    assert snapshot_run["result"].success, "the full_refresh run on the snapshot failed"
+    return snapshot_run["con"]
+
+
+def _headline(con) -> dict[str, float | None]:
+    rows = con.execute("select metric, scope, period, value from marts.headline_figures").fetchall()
+    return {f"{m}|{s}|{p}": v for m, s, p, v in rows}
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_run_succeeds_with_every_check_passing(snapshot_run):
+    result = snapshot_run["result"]
+    assert result.success
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed]
+    assert checks and not failed, failed
+    names = {c.check_name for c in checks}
+    assert {"yearly_figures_sum_to_span", "figures_agree_across_marts"} <= names
+
+
+def test_every_headline_figure_equals_the_planted_value(snapshot_run, con):
+    planted = snapshot_run["truth"]["figures"]
+    got = _headline(con)
+    assert set(got) == set(planted), (sorted(set(planted) - set(got))[:10], sorted(set(got) - set(planted))[:10])
+    wrong = {k: (got[k], planted[k]) for k in planted if not _same(got[k], planted[k])}
+    assert not wrong, wrong
+    # The planted data is not degenerate: the risk, funding and link figures are all exercised.
+    for key in ("eu_cn_works_with_pla", "eu_cn_works_defence_linked", "eu_cn_works_security_linked",
+                "eu_cn_works_defence_programme_funded", "eu_cn_works_dual_use", "top10_links_involving_tum"):
+        assert planted[f"{key}|{'DE-CN' if key.startswith('top10') else 'EUROPE'}|{SPAN}"] > 0, key
+
+
+def test_every_study_metric_is_present_for_every_year_and_the_span(con):
+    got = _headline(con)
+    missing = []
+    for metric, (scopes, periods) in STUDY_METRICS.items():
+        for scope in sorted(demo.EUROPE) if scopes == "countries" else scopes:
+            missing += [f"{metric}|{scope}|{p}" for p in periods if f"{metric}|{scope}|{p}" not in got]
+    assert not missing, missing
+    dupes = con.execute(
+        "select metric, scope, period from marts.headline_figures group by all having count(*) > 1"
+    ).fetchall()
+    assert not dupes
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'headline_figures'"
+    ).fetchall())
+    assert types["period"] == "VARCHAR" and types["value"] == "DOUBLE"
+
+
+def test_zero_denominators_give_null_shares(con):
+    # Liechtenstein has no AI works in the demo pool: its shares must be NULL, its counts 0.
+    rows = dict(con.execute(
+        "select metric || '|' || period, value from marts.headline_figures where scope = 'LI'"
+    ).fetchall())
+    assert rows[f"country_ai_works|{YEARS[0]}"] == 0
+    assert rows[f"country_share_with_cn|{YEARS[0]}"] is None
+
+
+def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, con):
+    marts = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+    ).fetchall()]
+    assert {"fct_eu_cn_works", "headline_figures", "sensitivity_figures", "agg_country_year", "agg_institution_links",
+            "dim_institutions", "fct_work_funding", "agg_funding", "agg_risk_year"} <= set(marts)
+    for mart in marts:
+        labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
+        assert labels == [(f"OpenAlex snapshot at {snapshot_run['settings'].snapshot_dir}",)], mart
+        sets = con.execute(f"select count(distinct definition_set) from marts.{mart}").fetchone()[0]
+        assert sets == (30 if mart == "sensitivity_figures" else 1), mart
+    assert con.execute("select distinct definition_set from marts.headline_figures").fetchall() == [
+        ("eu27_uk_efta/concept_or_topic/default",)
+    ]
+
+
+def test_sensitivity_figures_cover_every_definition_set(con):
+    sets = con.execute(
+        "select europe_definition, ai_definition, risk_list_variant from marts.sensitivity_figures group by all"
+    ).fetchall()
+    assert len(sets) == 3 * 5 * 2
+    span = dict(con.execute(
+        f"""select definition_set, value from marts.sensitivity_figures
+            where metric = 'eu_cn_works' and period = '{SPAN}'"""
+    ).fetchall())
+    headline = _headline(con)
+    assert span["eu27_uk_efta/concept_or_topic/default"] == headline[f"eu_cn_works|EUROPE|{SPAN}"]
+    # Narrower definitions never count more works than wider ones.
+    assert span["eu27_uk/concept_or_topic/default"] <= span["eu27_uk_efta/concept_or_topic/default"]
+    assert span["eu27_uk_efta/concept_only/default"] <= span["eu27_uk_efta/concept_or_topic/default"]
+    assert span["eu27_uk_efta/concept_or_topic/default"] <= span["eu27_uk_efta/broad/default"]
+    defence = dict(con.execute(
+        f"""select risk_list_variant, value from marts.sensitivity_figures
+            where metric = 'eu_cn_works_defence_linked' and europe_definition = 'europe_eu27_uk_efta'
+              and ai_definition = 'concept_or_topic'"""
+    ).fetchall())
+    assert defence["default"] <= defence["wider_with_aspi_very_high"]
+
+
+def test_risk_tags_follow_own_ror_ror_parent_and_lineage(con):
+    paths = dict(con.execute(
+        "select match_path, count(*) from intermediate.int_institution_risk_tags_matched group by 1"
+    ).fetchall())
+    assert {"own_ror", "ror_parent", "lineage_ancestor"} <= set(paths)
+    # The generator's NUDT lab has no ROR id: only its lineage says it is NUDT's.
+    lab = con.execute(
+        """select is_pla, is_defence_linked, risk_reasons_text from marts.dim_institutions
+           where institution_name like 'College of Intelligence Science and Technology, NUDT%'"""
+    ).fetchone()
+    assert lab[0] and lab[1] and "National University of Defense Technology" in lab[2] and "lineage ancestor" in lab[2]
+    reasons = con.execute(
+        "select count(*) from marts.fct_eu_cn_works where risk_level <> 'none' and (risk_reasons_text is null or len(risk_reasons) = 0)"
+    ).fetchone()[0]
+    assert reasons == 0
+
+
+def test_funding_is_read_from_every_schema_era(con):
+    eras = {r[0] for r in con.execute("select distinct schema_era from staging.stg_openalex__work_funding").fetchall()}
+    assert eras == {"grants", "grants_funders_awards", "funders_awards"}
+    # A Nov-2025 record names each grant twice (grants[] and awards[]): still one row per funder and award.
+    dupes = con.execute(
+        "select count(*) from (select work_id, funder_id, award_id from staging.stg_openalex__work_funding group by all having count(*) > 1)"
+    ).fetchone()[0]
+    assert dupes == 0
+
+
+def test_every_built_model_and_column_is_documented(con):
+    from dagster_project.checks.contract import manifest
+
+    nodes = [n for n in manifest()["nodes"].values() if n["resource_type"] == "model" and n["package_name"] == "eu_cn_ai"]
+    undocumented = []
+    for node in nodes:
+        if not (node.get("description") or "").strip():
+            undocumented.append(node["name"])
+        documented = {name for name, col in node["columns"].items() if (col.get("description") or "").strip()}
+        built = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [node["schema"], node["name"]],
+        ).fetchall()}
+        assert built, f"{node['schema']}.{node['name']} was not built"
+        undocumented += [f"{node['name']}.{c}" for c in sorted(built - documented)]
+    assert not undocumented, undocumented
