@@ -5,6 +5,7 @@ build database after `dbt build` returns (DuckDB has one writer at a time, and d
 """
 
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -39,9 +40,21 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
-# A fresh clone has no manifest; an edited project has a stale one. Parsing takes a few seconds.
-if _manifest_is_stale():
-    dbt_resource().cli(["parse", "--quiet"], target_path=Path(dbt_project.target_path)).wait()
+def _prepare_manifest() -> None:
+    """Parse when the manifest is missing or stale, or was parsed for another database path.
+
+    dbt hashes the rendered profile into its partial-parse state, so every run's invocations can reuse the
+    parse (instead of re-parsing the whole project each time) only if it was made for the same path.
+    """
+    build_path = str(load_settings().build_path)
+    os.environ["DBT_DUCKDB_PATH"] = build_path
+    marker = Path(dbt_project.manifest_path).parent / ".parsed_for"
+    if _manifest_is_stale() or not marker.exists() or marker.read_text() != build_path:
+        dbt_resource().cli(["parse", "--quiet"], target_path=Path(dbt_project.manifest_path).parent).wait()
+        marker.write_text(build_path)
+
+
+_prepare_manifest()
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -75,14 +88,45 @@ def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None
     return None
 
 
+def _store_failing_rows(build_path: Path, target_path: Path) -> dict[str, str]:
+    """Keep the rows of every failed test in test_failures.<test name>; returns unique_id -> table."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return {}
+    stored = {}
+    results = json.loads(results_file.read_text()).get("results", [])
+    failed = [r for r in results if r.get("unique_id", "").startswith("test.") and r.get("status") in ("fail", "warn")]
+    if not failed:
+        return stored
+    with connect(build_path) as con:
+        con.execute("create schema if not exists test_failures")
+        for result in failed:
+            name = result["unique_id"].split(".")[-1][:120]
+            sql = result.get("compiled_code")
+            if not sql:
+                continue
+            try:
+                con.execute(f'create or replace table test_failures."{name}" as {sql}')
+                stored[result["unique_id"]] = f'test_failures."{name}"'
+            except Exception:  # a test whose SQL cannot be re-run alone is still reported by dbt
+                continue
+    return stored
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     # The dbt profile reads the build database's path from here.
     os.environ["DBT_DUCKDB_PATH"] = str(settings.build_path)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     events = list(invocation.stream())
+    failures = _store_failing_rows(settings.build_path, Path(invocation.target_path))
     with connect(settings.build_path, read_only=True) as con:
         for event in events:
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                unique_id = (event.metadata or {}).get("unique_id")
+                table = failures.get(getattr(unique_id, "value", unique_id))
+                if table:
+                    event = event.with_metadata({**event.metadata, **table_metadata(con, table), "failing_rows_table": table})
             if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
                 key = event.asset_key if not isinstance(event, dg.Output) else context.asset_key_for_output(event.output_name)
                 relation = _relation(context, key)
