@@ -14,7 +14,12 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test dev docs lock install install-test clean bench
+.PHONY: run test dev docs lock install install-test clean bench report superset superset-test superset-lock
+
+# Serving: where a run publishes (WAREHOUSE_PATH as the pipeline reads it), and the local ports.
+WAREHOUSE_DIR = $(dir $(abspath $(or $(WAREHOUSE_PATH),warehouse/openalex.duckdb)))
+DOCS_PORT ?= 8081
+SUPERSET_PORT ?= 8088
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +62,32 @@ clean:
 ## bench: cost per work at 1k / 100k / 1M works against one DuckDB scan (prints a table; slow at 1M)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(if $(SIZES),--sizes $(SIZES),)
+
+## docs: the dbt docs site of the published warehouse on http://127.0.0.1:8081 (each run regenerates it)
+docs: $(STAMP)
+	@test -f $(WAREHOUSE_DIR)docs/index.html || { echo "No dbt docs in $(WAREHOUSE_DIR)docs yet: run \`make run\` first." >&2; exit 1; }
+	@echo "dbt docs: http://127.0.0.1:$(DOCS_PORT)/ (the same site in one file: $(WAREHOUSE_DIR)docs/static_index.html). Ctrl-C to stop."
+	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory $(WAREHOUSE_DIR)docs
+
+## report: re-render the study report (warehouse/report/index.html) from the published warehouse
+report: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j report_only
+	@echo "Report: $(WAREHOUSE_DIR)report/index.html"
+
+## superset: Apache Superset on http://127.0.0.1:8088 in its own venv (.venv-superset), read-only on the warehouse
+superset:
+	SUPERSET_PORT=$(SUPERSET_PORT) superset/serve.sh
+
+## superset-test: install Superset and run its end-to-end test (SQL Lab on a mart while a run republishes)
+superset-test: $(STAMP_TEST)
+	superset/setup.sh --install-only
+	RUN_SUPERSET_TESTS=1 $(BIN)/python -m pytest -m superset -s tests/test_superset.py
+
+## superset-lock: refreeze superset/constraints.txt from superset/requirements.txt
+superset-lock: $(BIN)/python
+	rm -rf /tmp/superset-lock-venv && $(PYTHON) -m venv /tmp/superset-lock-venv
+	$(BIN)/uv pip install --python /tmp/superset-lock-venv/bin/python -r superset/requirements.txt
+	{ echo "# The Superset virtualenv's full set, frozen from a clean install of superset/requirements.txt (Python 3.11)."; \
+	  echo "# Regenerate with \`make superset-lock\`."; \
+	  $(BIN)/uv pip freeze --python /tmp/superset-lock-venv/bin/python | grep -v '^pip=='; } > superset/constraints.txt

@@ -4,8 +4,8 @@ import dagster as dg
 
 from .assets.dbt import dbt_model_assets, dbt_resource
 from .assets.raw import openalex_raw
-from .assets.report import report_only_job, study_report
-from .assets.serving import dbt_docs, published_warehouse
+from .assets.report import report_checks, report_only_job, study_report
+from .assets.serving import dbt_docs, published_warehouse, serving_checks
 from .checks.mart_checks import mart_checks
 from .checks.raw_checks import raw_checks
 from .checks.staging_checks import staging_checks
@@ -14,7 +14,7 @@ from .schedules import weekly_api_refresh
 
 defs = dg.Definitions(
     assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report],
-    asset_checks=[*raw_checks, *staging_checks, *mart_checks],
+    asset_checks=[*raw_checks, *staging_checks, *mart_checks, *serving_checks, *report_checks],
     jobs=[full_refresh_job, marts_only_job, report_only_job],
     schedules=[weekly_api_refresh],
     resources={"dbt": dbt_resource()},

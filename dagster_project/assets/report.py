@@ -14,6 +14,7 @@ failing, so the report never blocks a run.
 import html
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,6 +41,7 @@ def esc(value) -> str:
 def fmt(value, unit: str) -> str:
     if value is None:
         return "—"
+    value = float(value)
     if unit == "share":
         return f"{value:.1%}" if value < 0.1 else f"{value:.0%}" if value >= 0.995 else f"{value:.1%}"
     return f"{value:,.0f}"
@@ -106,7 +108,7 @@ def read_warehouse(con) -> Warehouse:
         for metric, scope, period, value, u, mv, status in con.execute(
             f"select metric, scope, period, value, {unit}, {merics_col}, {status_col} from marts.headline_figures"
         ).fetchall():
-            wh.headline[(metric, scope, period)] = value
+            wh.headline[(metric, scope, period)] = None if value is None else float(value)
             wh.units[metric] = u or ("share" if "share" in metric else "works")
             if mv is not None:
                 headline_refs[(metric, scope, period)] = Reference(float(mv), "MERICS", status or "")
@@ -147,6 +149,7 @@ def read_warehouse(con) -> Warehouse:
 
 def _scale(value: float, unit: str, max_ticks: int = 5) -> tuple[float, float]:
     """A round axis maximum and tick step covering `value` (shares in round percents, counts in whole numbers)."""
+    value = float(value)
     if value <= 0:
         return (1.0, 0.25) if unit == "share" else (1.0, 1.0)
     steps = [m * 10.0 ** e for e in range(-3, 9) for m in (1, 2, 2.5, 5)]
@@ -154,7 +157,7 @@ def _scale(value: float, unit: str, max_ticks: int = 5) -> tuple[float, float]:
         steps = [s for s in steps if s >= 1 and (s == int(s))]
     for step in steps:
         if value / step <= max_ticks:
-            top = math.ceil(value / step - 1e-9) * step
+            top = round(math.ceil(value / step - 1e-9) * step, 10)
             return top, step
     return value, value
 
@@ -353,7 +356,7 @@ def section_shares(con, wh: Warehouse) -> Section:
 def _country_year(con, wh: Warehouse, scope: str) -> dict[str, tuple[float | None, float | None, float | None]]:
     """{year: (share_with_cn, ai_works, works_with_cn)} for a country, from agg_country_year or headline_figures."""
     if wh.has("marts.agg_country_year", "scope", "publication_year", "share_with_partner", "ai_works", "partner_works"):
-        return {str(y): (s, a, p) for y, s, a, p in con.execute(
+        return {str(y): (None if s is None else float(s), a, p) for y, s, a, p in con.execute(
             "select publication_year, share_with_partner, ai_works, partner_works from marts.agg_country_year where scope = ? order by 1",
             [scope]).fetchall()}
     return {y: (wh.fig("country_share_with_cn", scope, y), wh.fig("country_ai_works", scope, y), None) for y in wh.years()
@@ -674,3 +677,23 @@ if __name__ == "__main__":  # python -m dagster_project.assets.report: re-render
     s = load_settings()
     result = build_report(s.warehouse_path, report_path(s.warehouse_path))
     print(f"{report_path(s.warehouse_path)}: charts {', '.join(result['charts'])}", file=sys.stderr)
+
+
+@dg.asset_check(
+    asset=REPORT_KEY,
+    name="every_section_has_a_chart",
+    description="Each section of the report drew its chart (a missing mart leaves a 'not available yet' note instead).",
+)
+def every_section_has_a_chart() -> dg.AssetCheckResult:
+    page = report_path(load_settings().warehouse_path).read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="card" id="(\w+)">(.*?)</section>', page, flags=re.S)
+    missing = [key for key, body in sections if "<svg" not in body]
+    return dg.AssetCheckResult(
+        passed=bool(sections) and not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"sections": len(sections), "without_chart": ", ".join(missing) or "none",
+                  "synthetic_banner": 'class="banner"' in page},
+    )
+
+
+report_checks = [every_section_has_a_chart]

@@ -171,8 +171,9 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
     out.mkdir(parents=True, exist_ok=True)
     # Reuse this run's parsed and compiled project (dagster-dbt leaves it in target/<op>-<run id>-<uuid>/):
     # `--no-compile` then only reads the catalog, ~10 s instead of ~25 s. Without one, dbt parses afresh.
+    target = Path(dbt_project.project_dir) / dbt_project.target_path  # target_path is relative to the project
     run_dirs = sorted(
-        (d for d in Path(dbt_project.target_path).glob(f"*-{context.run.run_id[:7]}-*") if (d / "manifest.json").is_file()),
+        (d for d in target.glob(f"*-{context.run.run_id[:7]}-*") if (d / "manifest.json").is_file()),
         key=lambda d: d.stat().st_mtime,
     )
     with tempfile.TemporaryDirectory(prefix=".dbt-docs-", dir=out.parent) as tmp:
@@ -192,3 +193,32 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
         "serve": "make docs",
         "dbt_project": str(dbt_project.project_dir),
     })
+
+
+@dg.asset_check(
+    asset=PUBLISHED_KEY,
+    name="serving_copy_matches_build",
+    description="The published file opens read-only with DuckDB 1.x storage, and every mart has the same rows in the build "
+    "file, the published file and its Parquet file.",
+)
+def serving_copy_matches_build() -> dg.AssetCheckResult:
+    settings = load_settings()
+    target = settings.warehouse_path
+    counts: dict[str, dict[str, int | None]] = {}
+    with connect(settings.build_path, read_only=True) as build, connect(target, read_only=True) as published:
+        version = storage_version(published)
+        for con, where in ((build, "build"), (published, "published")):
+            for (mart,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall():
+                counts.setdefault(mart, {})[where] = int(con.execute(f"select count(*) from marts.{mart}").fetchone()[0])
+        for mart, row in counts.items():
+            path = parquet_dir(target) / f"{mart}.parquet"
+            row["parquet"] = int(published.execute(f"select count(*) from '{path}'").fetchone()[0]) if path.is_file() else None
+    mismatched = {m: c for m, c in counts.items() if len({c.get("build"), c.get("published"), c.get("parquet")}) != 1}
+    return dg.AssetCheckResult(
+        passed=version.startswith(READABLE_BY_1X) and not mismatched,
+        metadata={"duckdb_storage_version": version, "marts": len(counts),
+                  "mismatched": dg.MetadataValue.json(mismatched) if mismatched else "none"},
+    )
+
+
+serving_checks = [serving_copy_matches_build]

@@ -1,0 +1,203 @@
+"""Connect a running Superset to the published warehouse, through its REST API: one read-only DuckDB
+database connection and one dataset per mart. Idempotent (a second call updates, never duplicates).
+
+Standard library only, so the pipeline's tests can import the client without Superset installed:
+
+    python superset/provision.py --url http://127.0.0.1:8088 --warehouse warehouse/openalex.duckdb
+    python superset/provision.py --query "select count(*) from marts.headline_figures"
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+DATABASE_NAME = "EU-CN AI warehouse (read-only)"
+# duckdb-engine passes connect_args to duckdb.connect(): read_only lets Superset share the file with every other
+# reader and never blocks (nor is blocked by) a pipeline run, which only ever replaces the file by rename.
+EXTRA = {"engine_params": {"connect_args": {"read_only": True}}, "allows_virtual_table_explore": True}
+
+
+class SupersetError(RuntimeError):
+    pass
+
+
+class SupersetClient:
+    """A logged-in session on Superset's REST API (JWT bearer token plus the CSRF token for writes)."""
+
+    def __init__(self, url: str, username: str = "admin", password: str = "admin", timeout: float = 120):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.token: str | None = None
+        self.csrf: str | None = None
+        self.username, self.password = username, password
+
+    def request(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        url = self.url + path
+        if query is not None:
+            url += "?q=" + urllib.parse.quote(rison(query))
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        if self.csrf:
+            req.add_header("X-CSRFToken", self.csrf)
+            req.add_header("Referer", self.url)
+        try:
+            with self.opener.open(req, timeout=self.timeout) as resp:
+                text = resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            raise SupersetError(f"{method} {path}: HTTP {exc.code}: {exc.read().decode()[:500]}") from exc
+        return json.loads(text) if text else {}
+
+    def login(self) -> "SupersetClient":
+        self.token = self.request("POST", "/api/v1/security/login", {
+            "username": self.username, "password": self.password, "provider": "db", "refresh": True,
+        })["access_token"]
+        self.csrf = self.request("GET", "/api/v1/security/csrf_token/")["result"]
+        return self
+
+    # --- objects ------------------------------------------------------------------------------------------
+
+    def database_id(self, name: str = DATABASE_NAME) -> int | None:
+        result = self.request("GET", "/api/v1/database/", query={"page_size": 100, "columns": ["id", "database_name"]})["result"]
+        return next((d["id"] for d in result if d["database_name"] == name), None)
+
+    def ensure_database(self, warehouse: Path, name: str = DATABASE_NAME) -> int:
+        body = {
+            "database_name": name,
+            "sqlalchemy_uri": f"duckdb:///{Path(warehouse).resolve()}",
+            "extra": json.dumps(EXTRA),
+            "expose_in_sqllab": True,
+            "allow_run_async": False,
+            "allow_dml": False,
+            "allow_file_upload": False,
+        }
+        existing = self.database_id(name)
+        if existing is None:
+            return int(self.request("POST", "/api/v1/database/", body)["id"])
+        self.request("PUT", f"/api/v1/database/{existing}", body)
+        return existing
+
+    def tables(self, database_id: int, schema: str) -> list[str]:
+        result = self.request("GET", f"/api/v1/database/{database_id}/tables/", query={"schema_name": schema, "force": True})["result"]
+        return sorted(t["value"] for t in result if t.get("type") in ("table", "view", None))
+
+    def datasets(self, database_id: int) -> dict[tuple[str, str], int]:
+        found, page = {}, 0
+        while True:
+            result = self.request("GET", "/api/v1/dataset/", query={
+                "page": page, "page_size": 100, "columns": ["id", "table_name", "schema", "database.id"],
+            })["result"]
+            for d in result:
+                if (d.get("database") or {}).get("id") == database_id:
+                    found[(d["schema"], d["table_name"])] = d["id"]
+            if len(result) < 100:
+                return found
+            page += 1
+
+    def ensure_datasets(self, database_id: int, schema: str = "marts") -> dict[str, int]:
+        existing = self.datasets(database_id)
+        out = {}
+        for table in self.tables(database_id, schema):
+            if (schema, table) in existing:
+                dataset_id = existing[(schema, table)]
+                self.request("PUT", f"/api/v1/dataset/{dataset_id}/refresh")  # pick up new columns
+            else:
+                dataset_id = int(self.request("POST", "/api/v1/dataset/", {
+                    "database": database_id, "schema": schema, "table_name": table,
+                })["id"])
+            out[table] = dataset_id
+        return out
+
+    def sql(self, database_id: int, sql: str, schema: str = "marts") -> dict:
+        """Run SQL through SQL Lab (synchronously) and return its JSON answer (`data`, `columns`, `status`)."""
+        answer = self.request("POST", "/api/v1/sqllab/execute/", {
+            "database_id": database_id, "sql": sql, "schema": schema, "runAsync": False,
+            "client_id": secrets.token_hex(5)[:10], "expand_data": True, "queryLimit": 10_000,
+        })
+        if answer.get("status") != "success":
+            raise SupersetError(f"SQL Lab: {answer.get('status')}: {answer.get('error') or answer}")
+        return answer
+
+
+def rison(value) -> str:
+    """Encode a value in Rison, the URL notation of Superset's `q=` parameters."""
+    if value is True:
+        return "!t"
+    if value is False:
+        return "!f"
+    if value is None:
+        return "!n"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        if value and all(c.isalnum() or c in "-_./~" for c in value) and not value[0].isdigit() and value[0] != "-":
+            return value
+        return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "!(" + ",".join(rison(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return "(" + ",".join(f"{rison(k)}:{rison(v)}" for k, v in value.items()) + ")"
+    raise TypeError(f"cannot encode {type(value)} in Rison")
+
+
+def wait_until_up(url: str, timeout: float = 180, proc=None) -> float:
+    """Poll /health until Superset answers; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise SupersetError(f"Superset exited with code {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=5) as resp:
+                if resp.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1)
+    raise SupersetError(f"Superset did not answer on {url} within {timeout:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get("SUPERSET_URL", "http://127.0.0.1:8088"))
+    parser.add_argument("--warehouse", default=os.environ.get("WAREHOUSE_PATH", "warehouse/openalex.duckdb"))
+    parser.add_argument("--user", default=os.environ.get("SUPERSET_ADMIN_USER", "admin"))
+    parser.add_argument("--password", default=os.environ.get("SUPERSET_ADMIN_PASSWORD", "admin"))
+    parser.add_argument("--query", help="run this SQL through SQL Lab instead of provisioning, and print the rows")
+    args = parser.parse_args()
+    wait_until_up(args.url)
+    client = SupersetClient(args.url, args.user, args.password).login()
+    if args.query:
+        db = client.database_id()
+        if db is None:
+            print("no warehouse database in Superset yet: run without --query first", file=sys.stderr)
+            return 1
+        for row in client.sql(db, args.query)["data"]:
+            print(json.dumps(row, default=str))
+        return 0
+    warehouse = Path(args.warehouse)
+    if not warehouse.is_file():
+        print(f"no published warehouse at {warehouse}: run `make run` first", file=sys.stderr)
+        return 1
+    db = client.ensure_database(warehouse)
+    datasets = client.ensure_datasets(db, "marts")
+    print(json.dumps({"database_id": db, "warehouse": str(warehouse.resolve()), "datasets": datasets}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

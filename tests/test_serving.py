@@ -1,0 +1,199 @@
+"""The serving copy: published only after every gate, whole and atomically, never blocking a reader.
+
+The expensive tests reuse the session's demo run (`demo_run`) as the "old" published warehouse and build
+directory, so each runs one more job at most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.conftest import set_warehouse_env
+
+PUBLISHED = dg.AssetKey(["warehouse", "published"])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _seed_from_demo_run(demo_run: dict, root: Path) -> Path:
+    """Copy the session's published warehouse (with Parquet, report, docs), build file and raw landing zone."""
+    src = demo_run["settings"].warehouse_path.parent
+    shutil.copytree(src, root / "warehouse", ignore=shutil.ignore_patterns("validations", ".publish-*"))
+    shutil.copytree(demo_run["settings"].raw_dir, root / "raw")
+    return root / "warehouse" / "openalex.duckdb"
+
+
+# --- the graph: what publishing waits for --------------------------------------------------------------------
+
+def test_publish_depends_on_every_mart_of_the_dbt_project():
+    from dagster_project.assets.serving import MART_KEYS
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    dbt_marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    assert {"headline_figures", "fct_eu_cn_works"} <= {k.path[-1] for k in dbt_marts}
+    assert set(MART_KEYS) == dbt_marts
+    assert dbt_marts <= set(graph.get(PUBLISHED).parent_keys)
+
+
+def test_every_blocking_check_runs_before_the_publish_step():
+    from dagster._core.execution.api import create_execution_plan
+
+    from dagster_project.definitions import defs
+
+    for job_name in ("full_refresh", "marts_only"):
+        job = defs.resolve_job_def(job_name)
+        plan = create_execution_plan(job)
+        upstream = {s.key: {h.step_key for i in s.step_inputs for h in i.get_step_output_handle_dependencies()}
+                    for s in plan.get_all_steps_in_topo_order()}
+        publish = next(k for k in upstream if k.startswith("warehouse__published"))
+        before, todo = set(), [publish]
+        while todo:
+            for parent in upstream[todo.pop()]:
+                if parent not in before:
+                    before.add(parent)
+                    todo.append(parent)
+        graph = defs.resolve_asset_graph()
+        blocking = {f"{'__'.join(k.asset_key.path)}_{k.name}" for k in graph.asset_check_keys if graph.get_check_spec(k).blocking}
+        in_plan = blocking & set(upstream)
+        assert in_plan, f"{job_name}: no blocking check in the plan"
+        assert in_plan <= before, f"{job_name}: blocking checks not upstream of publishing: {sorted(in_plan - before)}"
+
+
+# --- what a run publishes --------------------------------------------------------------------------------------
+
+def test_the_demo_run_publishes_a_1x_readable_warehouse_parquet_per_mart_and_docs(demo_run):
+    assert demo_run["result"].success
+    settings = demo_run["settings"]
+    published, build = settings.warehouse_path, settings.build_path
+    assert published.is_file() and build.is_file() and published != build
+    assert not list(published.parent.glob(".publish-*"))
+    with duckdb.connect(str(published), read_only=True) as con:
+        tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()[0]
+        assert tags["storage_version"].startswith("v1.")  # DuckDB 1.x clients (BI drivers) can open it
+        marts = dict(con.execute(
+            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'").fetchall())
+        rows = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts}
+    parquet = published.parent / "parquet"
+    assert {p.stem for p in parquet.glob("*.parquet")} == set(marts)
+    for mart, n in rows.items():
+        assert duckdb.sql(f"select count(*) from '{parquet / mart}.parquet'").fetchone()[0] == n
+    stamp = json.loads((parquet / "_published.json").read_text())
+    assert stamp["rows"] == rows and "SYNTHETIC" in stamp["dataset_label"]
+    docs = published.parent / "docs"
+    assert (docs / "static_index.html").stat().st_size > 100_000
+    catalog = json.loads((docs / "catalog.json").read_text())
+    assert any(k.endswith(".headline_figures") for k in catalog["nodes"])
+    publish_event = demo_run["result"].asset_materializations_for_node("warehouse__published")[0]
+    assert publish_event.metadata["duckdb_storage_version"].value.startswith("v1.")
+
+
+# --- readers during a run ---------------------------------------------------------------------------------------
+
+READER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import duckdb
+    path, stop, out, expected_rows, expected_marts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    queries, errors, incomplete, loads, started = 0, [], [], set(), time.monotonic()
+    while not os.path.exists(stop):
+        t0 = time.monotonic()
+        try:
+            con = duckdb.connect(path, read_only=True)  # a fresh connection each time, like a BI tool with no pool
+            try:
+                rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
+                marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+                loaded_at = con.execute("select max(loaded_at)::varchar from raw.dataset").fetchone()[0]
+            finally:
+                con.close()
+            queries += 1
+            loads.add(loaded_at)
+            if rows != expected_rows or marts != expected_marts:
+                incomplete.append([rows, marts])
+        except Exception as exc:  # a lock error or a half-written file would land here
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - t0)))
+    json.dump({"queries": queries, "errors": errors, "incomplete": incomplete, "warehouses_seen": sorted(loads),
+               "seconds": round(time.monotonic() - started, 1)}, open(out, "w"))
+    """
+)
+
+
+@pytest.mark.slow
+def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a_full_run(demo_run, tmp_path, monkeypatch):
+    published = _seed_from_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    with duckdb.connect(str(published), read_only=True) as con:
+        expected_rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
+        expected_marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+        old_load = con.execute("select max(loaded_at)::varchar from raw.dataset").fetchone()[0]
+    stop, out = tmp_path / "stop", tmp_path / "reader.json"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published), str(stop), str(out), str(expected_rows), str(expected_marts)])
+    try:
+        time.sleep(1.0)
+        from dagster_project.definitions import defs
+
+        started = time.monotonic()
+        result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        run_seconds = time.monotonic() - started
+        time.sleep(1.0)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    assert result.success
+    seen = json.loads(out.read_text())
+    print(f"\nreader: {seen['queries']} queries in {seen['seconds']} s during a {run_seconds:.0f} s run; "
+          f"errors {len(seen['errors'])}, incomplete {len(seen['incomplete'])}, warehouses seen {len(seen['warehouses_seen'])}")
+    assert seen["errors"] == []
+    assert seen["incomplete"] == []
+    assert seen["queries"] >= 2 * run_seconds  # it kept querying through the run (10 a second when idle)
+    assert old_load in seen["warehouses_seen"]
+    assert len(seen["warehouses_seen"]) == 2, "the reader should see the old warehouse, then the new one"
+
+
+# --- a failed run ------------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(demo_run, tmp_path, monkeypatch):
+    """A blocking mart check fails after the marts were rebuilt: the build file holds new marts, the published
+    file, its Parquet files, the report and the docs stay exactly as they were."""
+    published = _seed_from_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    served = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html",
+              published.parent / "docs" / "catalog.json"]
+    before = {p: (_sha256(p), p.stat().st_mtime_ns) for p in served}
+    build_before = _sha256(published.parent / "build" / "openalex.duckdb")
+
+    from dagster_project.assets.serving import MART_KEYS
+    from dagster_project.definitions import defs
+
+    @dg.asset_check(asset=MART_KEYS[0], name="planted_failure", blocking=True, description="Always fails (test).")
+    def planted_failure() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, metadata={"why": "planted by the test"})
+
+    job = dg.define_asset_job("marts_and_serving", selection=dg.AssetSelection.groups("marts", "serving"))
+    test_defs = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[planted_failure], jobs=[job]))
+    result = test_defs.resolve_job_def("marts_and_serving").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+    assert not result.success
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert MART_KEYS[0].to_user_string() in done  # the marts were rebuilt in the build file …
+    assert not done & {"warehouse/published", "warehouse/dbt_docs", "reports/study_report"}  # … and nothing was served
+    assert _sha256(published.parent / "build" / "openalex.duckdb") != build_before
+    assert {p: (_sha256(p), p.stat().st_mtime_ns) for p in served} == before
+    assert not list(published.parent.glob(".publish-*"))
