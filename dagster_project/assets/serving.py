@@ -9,10 +9,11 @@ Beside the DuckDB file the serving step writes:
 - `parquet/<mart>.parquet`, one file per mart, each replaced atomically, for tools that prefer files;
 - `docs/`, the dbt docs site (`dbt docs generate --static`), served by `make docs`.
 
-The publish step depends on every mart, so it runs only after the marts were built and every blocking
-check upstream of them passed (raw gates, staging gates, mart checks: Dagster makes a blocking check's step
-an upstream step of the assets downstream of the checked asset). tests/test_serving.py asserts that every
-blocking check of the full_refresh job is upstream of the publish step.
+The publish step depends on every mart (read from the dbt project, so a new mart is a new dependency) and
+on every other asset the published file holds (raw tables, seeds, staging and intermediate models). Dagster
+makes a blocking check's step an upstream step of the assets *directly* downstream of the checked asset
+only; a gate on a staging model that no mart reads directly would otherwise not hold publishing back.
+tests/test_serving.py asserts that every blocking check of the jobs runs before the publish step.
 """
 
 
@@ -30,6 +31,7 @@ from ..lib.duckdb_io import connect
 from ..settings import load_settings
 from . import dbt as dbt_module
 from .dbt import dbt_project
+from .raw import RAW_SPECS
 
 OWNER = "team:data-engineering"
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
@@ -44,6 +46,9 @@ def _dbt_asset_keys() -> set[dg.AssetKey]:
 
 # Every mart, read from the dbt project at definition time: a new mart is a new dependency by itself.
 MART_KEYS = sorted((k for k in _dbt_asset_keys() if k.path[0] == "marts"), key=lambda k: k.to_user_string())
+# Everything else in the published file, so that each of its blocking checks holds publishing back too.
+OTHER_KEYS = sorted({*(k for k in _dbt_asset_keys() if k.path[0] != "marts"), *(s.key for s in RAW_SPECS)},
+                    key=lambda k: k.to_user_string())
 
 # DuckDB storage versions a 1.x client reads (a file written with 2.x storage is refused by 1.x drivers).
 READABLE_BY_1X = ("v0.", "v1.")
@@ -90,7 +95,7 @@ def export_parquet(con, out_dir: Path) -> dict[str, int]:
 
 @dg.asset(
     key=PUBLISHED_KEY,
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, *OTHER_KEYS],
     group_name="serving",
     owners=[OWNER],
     kinds={"duckdb", "parquet"},
