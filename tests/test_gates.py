@@ -22,9 +22,9 @@ def _snapshot(tmp_path: Path) -> Path:
     return root
 
 
-def _rewrite_part(root: Path, entity: str, edit) -> Path:
-    """Apply `edit(lines) -> lines` to the first part file of an entity and keep the manifest's count honest."""
-    part = sorted((root / "data" / "jsonl" / entity).glob("*/part_*.gz"))[0]
+def _rewrite_part(root: Path, entity: str, edit, newest: bool = False) -> Path:
+    """Apply `edit(lines) -> lines` to the first (or newest) part file of an entity; keep the manifest's count honest."""
+    part = sorted((root / "data" / "jsonl" / entity).glob("*/part_*.gz"))[-1 if newest else 0]
     lines = gzip.open(part, "rt").read().splitlines()
     lines = edit(lines)
     with gzip.open(part, "wt") as out:
@@ -117,3 +117,51 @@ def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, 
     assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
     assert Path(check.metadata["ge_result"].value).exists()
     assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in _materialised(result))
+
+
+def test_an_unknown_country_code_on_a_work_stops_the_marts_at_staging(monkeypatch, tmp_path):
+    root = _snapshot(tmp_path)
+
+    def plant(lines):
+        for i, line in enumerate(lines):
+            rec = json.loads(line)
+            for authorship in rec["authorships"]:
+                for inst in authorship["institutions"]:
+                    if inst["country_code"] == "GB":
+                        inst["country_code"] = "UK"
+                        lines[i] = json.dumps(rec)
+                        return lines
+        raise AssertionError("no GB institution to corrupt")
+
+    _rewrite_part(root, "works", plant, newest=True)  # the oldest partition's versions are superseded
+    result = _run(monkeypatch, tmp_path, root)
+    check = _checks(result)["staging/stg_openalex__authorship_institutions:ge_contract"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    done = _materialised(result)
+    assert "staging/stg_openalex__authorship_institutions" in done
+    assert not any(k.startswith(("marts/", "warehouse/")) for k in done)
+
+
+def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypatch, tmp_path):
+    root = _snapshot(tmp_path)
+    # Denominators that undercount (as a stale API group_by could): Europe's 2019 output of 1 work.
+    (root / "work_counts.jsonl").write_text(
+        "\n".join(
+            json.dumps({"scope": scope, "publication_year": year, "works_count": 1 if (scope, year) == ("EUROPE", 2019) else 10_000,
+                        "query": "planted", "fetched_at": "2026-01-01T00:00:00"})
+            for scope in ("EUROPE", "CN", "GB", "DE", "FR")
+            for year in range(2017, 2023)
+        ) + "\n"
+    )
+    result = _run(monkeypatch, tmp_path, root)
+    check = _checks(result)["marts/headline_figures:assert_shares_within_unit_interval"]
+    assert not check.passed
+    done = _materialised(result)
+    assert "marts/headline_figures" in done
+    assert "warehouse/published" not in done
+    assert not (tmp_path / "warehouse" / "openalex.duckdb").exists()
+    with duckdb.connect(str(tmp_path / "warehouse" / "build" / "openalex.duckdb"), read_only=True) as con:
+        rows = con.execute('select metric, scope, period, value from test_failures."assert_shares_within_unit_interval"').fetchall()
+    assert ("europe_share_with_cn", "EUROPE", "2019") in {r[:3] for r in rows}
+    assert all(r[3] > 1 for r in rows if r[0] == "europe_share_with_cn")

@@ -143,6 +143,17 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         )
 
 
+def _stop_if_a_gate_failed(context: dg.AssetExecutionContext) -> None:
+    """Dagster skips only the direct children of an asset whose blocking check failed, and the marts sit
+    further down (staging → intermediate → marts): so the marts step asks the staging gates itself. The
+    validation runs once per run whichever asks first (the asset check or this step)."""
+    from ..checks.staging_checks import failed_staging_gates
+
+    failed = failed_staging_gates(context.run_id)
+    if failed:
+        raise dg.Failure(f"Not building the marts: staging contracts failed in this run: {'; '.join(failed)}")
+
+
 # Two steps, so the gates on staging (dbt tests and the Great Expectations checks in checks/staging_checks.py)
 # stop the marts from being built in a run where staging is bad.
 STAGING_SELECT = "resource_type:seed path:models/staging path:models/intermediate"
@@ -162,6 +173,7 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     select=MARTS_SELECT, name="dbt_mart_models",
 )
 def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    _stop_if_a_gate_failed(context)
     yield from _build(context, dbt)
 
 

@@ -50,11 +50,16 @@ def _expectation(rule: Rule):
 def validate_table(
     con: duckdb.DuckDBPyConnection, relation: str, rules: list[Rule], results_dir: Path, run_id: str
 ) -> ValidationOutcome:
+    name = relation.replace(".", "__")
+    path = results_dir / f"{name}__{run_id}.json"
+    if path.exists():  # validated already in this run (a gate and its asset check share one validation)
+        saved = json.loads(path.read_text())
+        return _outcome(rules, saved["unexpected"], saved["rows"], path)
+
     import great_expectations as gx
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False}
-    name = relation.replace(".", "__")
     batch_def = ctx.data_sources.add_pandas(name).add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
     suite = gx.ExpectationSuite(name=f"{name}__contract")
     by_expectation: dict[tuple[str, str], Rule] = {}
@@ -90,13 +95,16 @@ def validate_table(
             ).fetchone()[0]
             if dupes:
                 unexpected[rule.name] = int(dupes)
-    warn_only = {r.name for r in rules if r.severity == "warn"}
-    # An unexpected result that maps to no rule counts as an error: a gate must not pass by accident.
-    severity = "none" if not unexpected else "warn" if set(unexpected) <= warn_only else "error"
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{name}__{run_id}.json"
     path.write_text(json.dumps({
         "relation": relation, "run_id": run_id, "validated_at": datetime.now(timezone.utc).isoformat(),
         "rows": total, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "ge_results": results,
     }, default=str, indent=1))
-    return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, total, path)
+    return _outcome(rules, unexpected, total, path)
+
+
+def _outcome(rules: list[Rule], unexpected: dict[str, int], rows: int, path: Path) -> ValidationOutcome:
+    warn_only = {r.name for r in rules if r.severity == "warn"}
+    # An unexpected result that maps to no rule counts as an error: a gate must not pass by accident.
+    severity = "none" if not unexpected else "warn" if set(unexpected) <= warn_only else "error"
+    return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, rows, path)

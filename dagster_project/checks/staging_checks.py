@@ -9,7 +9,7 @@ import dagster as dg
 from ..lib.duckdb_io import connect
 from ..settings import load_settings
 from .contract import contract_rules, manifest
-from .great_expectations import validate_table
+from .great_expectations import ValidationOutcome, validate_table
 
 
 def _staging_models_with_contracts() -> list[tuple[str, str]]:
@@ -20,6 +20,21 @@ def _staging_models_with_contracts() -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def validate_staging_model(schema: str, model: str, run_id: str) -> ValidationOutcome:
+    settings = load_settings()
+    with connect(settings.build_path, read_only=True) as con:
+        return validate_table(con, f"{schema}.{model}", contract_rules(model), settings.warehouse_path.parent / "validations", run_id)
+
+
+def failed_staging_gates(run_id: str) -> list[str]:
+    """The staging contracts that fail with severity error in this run (validating any not yet validated)."""
+    return [
+        f"{schema}.{model}: {', '.join(outcome.failed_rules)}"
+        for schema, model in _staging_models_with_contracts()
+        if (outcome := validate_staging_model(schema, model, run_id)).severity == "error"
+    ]
+
+
 def _ge_check(schema: str, model: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey([schema, model]),
@@ -28,10 +43,8 @@ def _ge_check(schema: str, model: str) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite derived from the meta.contract of {model}'s columns (dbt yml).",
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        settings = load_settings()
         rules = contract_rules(model)
-        with connect(settings.build_path, read_only=True) as con:
-            outcome = validate_table(con, f"{schema}.{model}", rules, settings.warehouse_path.parent / "validations", context.run.run_id)
+        outcome = validate_staging_model(schema, model, context.run.run_id)
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
