@@ -274,7 +274,7 @@ def bar_chart(title: str, bars: list[Bar], unit: str, width: int = 760, label_w:
     values = [b.value for b in bars if b.value is not None] + [b.ref for b in bars if b.ref is not None]
     xmax, step = _scale(max(values, default=0), unit)
     x = lambda v: label_w + (v / xmax) * plot_w  # noqa: E731
-    max_chars = int((label_w - 12) / 6.6)
+    max_chars = int((label_w - 12) / 7.4)  # ~7 px a character at 12.5 px, wide glyphs included
     out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" xmlns="http://www.w3.org/2000/svg">',
            f"<title>{esc(title)}</title>", legend_svg]
     for t in _ticks(xmax, step):
@@ -480,12 +480,16 @@ def section_links(con, wh: Warehouse) -> Section:
     country = "european_country_code" if "european_country_code" in wh.columns[table] else "''"
     top = con.execute(
         f"""select european_institution_name, {country}, chinese_institution_name, eu_cn_works, {risk}
-            from {table} order by eu_cn_works desc, european_institution_name, chinese_institution_name limit 12"""
+            from {table} order by eu_cn_works desc, european_institution_name, chinese_institution_name limit 10"""
     ).fetchall()
-    bars = [Bar(f"{e} ({c}) — {z}" if c else f"{e} — {z}", float(n), RISK_COLOURS.get(r or "none", GREY)) for e, c, z, n, r in top]
+    def short(name: str, n: int) -> str:  # each side keeps a readable part of its name
+        return name if len(name) <= n else name[: n - 1].rstrip() + "…"
+
+    bars = [Bar(f"{short(e, 27)} ({c}) — {short(z, 23)}" if c else f"{short(e, 30)} — {short(z, 24)}", float(n),
+                RISK_COLOURS.get(r or "none", GREY)) for e, c, z, n, r in top]
     present = [lvl for lvl in RISK_COLOURS if any((r or "none") == lvl for *_, r in top)]
     return Section(
-        "links", f"The largest Europe–China institution links ({span})",
+        "links", f"The 10 largest Europe–China institution links ({span})",
         bar_chart("Europe–China institution pairs by distinct works", bars, "works", label_w=420,
                   legend=[("bar", RISK_COLOURS[lvl], RISK_LABELS[lvl]) for lvl in present]) if bars else None,
         definition, rows, "" if bars else "no links in this warehouse",
