@@ -17,7 +17,8 @@ export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 .PHONY: run test dev docs lock install install-test clean bench report superset superset-test superset-lock
 
 # Serving: where a run publishes (WAREHOUSE_PATH as the pipeline reads it), and the local ports.
-WAREHOUSE_DIR = $(dir $(abspath $(or $(WAREHOUSE_PATH),warehouse/openalex.duckdb)))
+WAREHOUSE_PATH_ABS = $(abspath $(or $(WAREHOUSE_PATH),warehouse/openalex.duckdb))
+WAREHOUSE_DIR = $(dir $(WAREHOUSE_PATH_ABS))
 DOCS_PORT ?= 8081
 SUPERSET_PORT ?= 8088
 
@@ -65,7 +66,9 @@ bench: $(STAMP)
 
 ## docs: the dbt docs site of the published warehouse on http://127.0.0.1:8081 (each run regenerates it)
 docs: $(STAMP)
-	@test -f $(WAREHOUSE_DIR)docs/index.html || { echo "No dbt docs in $(WAREHOUSE_DIR)docs yet: run \`make run\` first." >&2; exit 1; }
+	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
+	@mkdir -p $(DAGSTER_HOME)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j docs
 	@echo "dbt docs: http://127.0.0.1:$(DOCS_PORT)/ (the same site in one file: $(WAREHOUSE_DIR)docs/static_index.html). Ctrl-C to stop."
 	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory $(WAREHOUSE_DIR)docs
 

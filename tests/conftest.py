@@ -37,7 +37,7 @@ def session_monkeypatch():
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, session_monkeypatch):
-    """One full_refresh run of the default job on a small demo snapshot, shared by the read-only tests."""
+    """One full_refresh run on a small demo snapshot, then the docs job, shared by the read-only tests."""
     import dagster as dg
 
     root = tmp_path_factory.mktemp("demo_run")
@@ -45,5 +45,7 @@ def demo_run(tmp_path_factory, session_monkeypatch):
     from dagster_project.definitions import defs
     from dagster_project.settings import load_settings
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    return {"result": result, "root": root, "settings": load_settings()}
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    docs = defs.resolve_job_def("docs").execute_in_process(instance=instance, raise_on_error=False) if result.success else None
+    return {"result": result, "docs_result": docs, "root": root, "settings": load_settings()}
