@@ -108,3 +108,18 @@ def _outcome(rules: list[Rule], unexpected: dict[str, int], rows: int, path: Pat
     # An unexpected result that maps to no rule counts as an error: a gate must not pass by accident.
     severity = "none" if not unexpected else "warn" if set(unexpected) <= warn_only else "error"
     return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, rows, path)
+
+
+def check_result(outcome: ValidationOutcome, rules: list[Rule]):
+    """A validation as a Dagster asset check result, with the GE result file linked."""
+    import dagster as dg
+
+    return dg.AssetCheckResult(
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
+            "unexpected": dg.MetadataValue.json(outcome.unexpected),
+            "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
+        },
+    )

@@ -6,7 +6,7 @@ import dagster as dg
 from ..lib.duckdb_io import connect, markdown_table
 from ..settings import load_settings
 from .contract import source_rules
-from .great_expectations import validate_table
+from .great_expectations import check_result, validate_table
 
 RAW_TABLES = ("works", "institutions", "funders")
 
@@ -23,15 +23,7 @@ def _contract_check(table: str) -> dg.AssetChecksDefinition:
         rules = source_rules("openalex", table)
         with connect(settings.build_path, read_only=True) as con:
             outcome = validate_table(con, f"raw.{table}", rules, settings.warehouse_path.parent / "validations", context.run.run_id)
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
-                "unexpected": dg.MetadataValue.json(outcome.unexpected),
-                "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
-            },
-        )
+        return check_result(outcome, rules)
 
     return _check
 

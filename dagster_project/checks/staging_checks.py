@@ -9,7 +9,7 @@ import dagster as dg
 from ..lib.duckdb_io import connect
 from ..settings import load_settings
 from .contract import contract_rules, manifest
-from .great_expectations import ValidationOutcome, validate_table
+from .great_expectations import ValidationOutcome, check_result, validate_table
 
 
 def _staging_models_with_contracts() -> list[tuple[str, str]]:
@@ -45,15 +45,7 @@ def _ge_check(schema: str, model: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         rules = contract_rules(model)
         outcome = validate_staging_model(schema, model, context.run.run_id)
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
-                "unexpected": dg.MetadataValue.json(outcome.unexpected),
-                "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
-            },
-        )
+        return check_result(outcome, rules)
 
     return _check
 
