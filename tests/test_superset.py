@@ -97,9 +97,10 @@ def test_superset_queries_a_mart_read_only_while_a_run_republishes_the_warehouse
         timings["login_s"] = time.monotonic() - t
         db = client.database_id()
         assert db is not None
-        database = client.request("GET", f"/api/v1/database/{db}")["result"]
+        database = client.request("GET", f"/api/v1/database/{db}/connection")["result"]
         assert json.loads(database["extra"])["engine_params"]["connect_args"]["read_only"] is True
         assert database["sqlalchemy_uri"] == f"duckdb:///{warehouse}"
+        assert client.sql(db, "select current_setting('access_mode') as mode")["data"] == [{"mode": "read_only"}]
         datasets = {(d[0], d[1]) for d in client.datasets(db)}
         assert {("marts", m) for m in marts} <= datasets, "a dataset per mart"
 

@@ -5,9 +5,11 @@ replaces it by rename, so a reader sees the old warehouse or the new one, never 
 reader holding the file never blocks a run (DuckDB allows one writer or many readers per file: the
 writer here is the build file, `Settings.build_path`).
 
-Beside the DuckDB file the serving step writes:
-- `parquet/<mart>.parquet`, one file per mart, each replaced atomically, for tools that prefer files;
-- `docs/`, the dbt docs site (`dbt docs generate --static`), served by `make docs`.
+Beside the DuckDB file:
+- the publish step writes `parquet/<mart>.parquet`, one file per mart, each replaced atomically, for tools
+  that prefer files;
+- the `dbt_docs` asset writes `docs/`, the dbt docs site (`dbt docs generate --static`; job `docs`, served
+  by `make docs`).
 
 The publish step depends on every mart (read from the dbt project, so a new mart is a new dependency) and
 on every other asset the published file holds (raw tables, seeds, staging and intermediate models). Dagster
