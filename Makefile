@@ -39,7 +39,7 @@ install-test: $(STAMP_TEST)
 
 ## run: build the warehouse through Dagster (default job) and print the headline figures
 run: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m dagster_project.run
 
 ## test: the whole test suite (includes a real dbt build and Dagster materialisations)
@@ -48,7 +48,7 @@ test: $(STAMP_TEST)
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 ## lock: refreeze constraints.txt from pyproject.toml
@@ -67,14 +67,14 @@ bench: $(STAMP)
 ## docs: the dbt docs site of the published warehouse on http://127.0.0.1:8081 (each run regenerates it)
 docs: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j docs
 	@echo "dbt docs: http://127.0.0.1:$(DOCS_PORT)/ (the same site in one file: $(WAREHOUSE_DIR)docs/static_index.html). Ctrl-C to stop."
 	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory $(WAREHOUSE_DIR)docs
 
 ## report: re-render the study report (warehouse/report/index.html) from the published warehouse
 report: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j report_only
 	@echo "Report: $(WAREHOUSE_DIR)report/index.html"
 
