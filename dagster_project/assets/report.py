@@ -241,7 +241,11 @@ def column_chart(title: str, categories: list[str], series: list[Series], unit: 
                 out.append(f'<rect x="{bx + 1:.1f}" y="{y1:.1f}" width="{bar_w - 2:.1f}" height="{max(y0 - y1, 0):.1f}" fill="{s.colour}">'
                            f"<title>{esc(s.name)}, {cat}: {fmt(v, unit)}</title></rect>")
                 if show_values and not stacked:
-                    out.append(f'<text x="{bx + bar_w / 2:.1f}" y="{y1 - 4:.1f}" class="value" text-anchor="middle">{fmt(v, unit)}</text>')
+                    label_y = y1 - 4
+                    r = s.refs.get(cat)
+                    if r is not None and abs(y(r) - (y1 - 8)) < 14:  # keep the figure clear of the MERICS marker
+                        label_y = min(y1, y(r) - 7) - 4
+                    out.append(f'<text x="{bx + bar_w / 2:.1f}" y="{label_y:.1f}" class="value" text-anchor="middle">{fmt(v, unit)}</text>')
                 if stacked:
                     base += v
             r = s.refs.get(cat)
@@ -504,7 +508,7 @@ def section_funding(con, wh: Warehouse) -> Section:
     disclosed, total = wh.fig("eu_cn_works_funding_disclosed", "EUROPE", span), wh.fig("eu_cn_works", "EUROPE", span)
     if disclosed is not None and total:
         r = wh.merics_by_id.get("merics_funding_disclosed_share")
-        bars.insert(0, Bar("Disclosing a funder (share of all works)", disclosed / total, GREY, r.value if r else None))
+        bars.insert(0, Bar("Disclosing a funder (share of all)", disclosed / total, GREY, r.value if r else None))
         rows_extra = [("Works disclosing a funder, share of all (" + span + ")", fmt(disclosed / total, "share"),
                        fmt(r.value, "share") if r else "—", _ref_note(r))]
     else:
