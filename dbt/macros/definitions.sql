@@ -62,3 +62,11 @@
     {%- else -%} {{ exceptions.raise_compiler_error("unknown risk_list_variant '" ~ variant ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
+
+{# One row per study year and one for the span: (period, year_from, year_to), for per-period aggregates. #}
+{% macro study_periods() -%}
+    select range::varchar as period, range::integer as year_from, range::integer as year_to
+    from range({{ var('study_start_year') }}, {{ var('study_end_year') }} + 1)
+    union all
+    select '{{ study_span() }}', {{ var('study_start_year') }}, {{ var('study_end_year') }}
+{%- endmacro %}

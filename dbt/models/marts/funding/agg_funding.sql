@@ -5,10 +5,7 @@ with works as (
 ),
 
 periods as (
-    select range::varchar as period, range::integer as year_from, range::integer as year_to
-    from range({{ var('study_start_year') }}, {{ var('study_end_year') }} + 1)
-    union all
-    select '{{ study_span() }}', {{ var('study_start_year') }}, {{ var('study_end_year') }}
+    {{ study_periods() }}
 ),
 
 counted as (
