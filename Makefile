@@ -26,12 +26,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e .
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt Makefile
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e .
 	touch $@
 
-$(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[test]'
+$(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt Makefile
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[test]'
 	touch $@ $(STAMP)
 
 install: $(STAMP)
