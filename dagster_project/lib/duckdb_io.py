@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,11 +15,17 @@ def connect(path: Path, read_only: bool = False):
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    # DuckDB would take 80 % of RAM; capped, it spills to disk and memory stays flat as the data grows.
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
     try:
         yield con
     finally:
         con.close()
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap for the pipeline's connections and dbt's (dbt/profiles.yml reads the same variable)."""
+    return os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB")
 
 
 def markdown_table(columns: list[str], rows: list[tuple]) -> str:

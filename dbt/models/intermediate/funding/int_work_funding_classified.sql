@@ -1,4 +1,5 @@
--- One row per work × funder × award (stg_openalex__work_funding), classified:
+-- One row per Europe–China candidate work (int_works_eu_cn_candidates) × funder × award
+-- (stg_openalex__work_funding), classified:
 --   Chinese funder: the funder record's country is Chinese (var china_definition), or the funder is on the
 --     Chinese funders list, matched by its ROR id, else by its Crossref FundRef id;
 --   Chinese government: that list marks it government;
@@ -6,8 +7,15 @@
 --     ids starting with a programme's prefix (seed funding_programmes); defence programme: var defence_programme_keys;
 --   European funder: the funder's country is European (var europe_definition) or its ROR id is in
 --     var eu_level_funder_ror_ids (EU bodies have no country in OpenAlex).
-with funding as (
-    select * from {{ ref('stg_openalex__work_funding') }}
+with candidates as (
+    select * from {{ ref('int_works_eu_cn_candidates') }}
+),
+
+funding as (
+    select work_funding.*
+    from {{ ref('stg_openalex__work_funding') }} as work_funding
+    inner join candidates
+        on work_funding.work_id = candidates.work_id
 ),
 
 funders as (

@@ -1,8 +1,11 @@
--- One row per in-scope work × dual-use area it touches (seed dual_use_topics): by OpenAlex topic id, keyword
+-- One row per in-scope Europe–China candidate work (int_works_eu_cn_candidates) × dual-use area it touches (seed dual_use_topics): by OpenAlex topic id, keyword
 -- id, or a name pattern (SQL LIKE, case-insensitive) on its topic and keyword names.
 with works as (
-    select work_id from {{ ref('stg_openalex__works') }}
-    where is_in_scope
+    select works.work_id
+    from {{ ref('stg_openalex__works') }} as works
+    inner join {{ ref('int_works_eu_cn_candidates') }} as candidates
+        on works.work_id = candidates.work_id
+    where works.is_in_scope
 ),
 
 topics as (

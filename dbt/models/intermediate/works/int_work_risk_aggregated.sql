@@ -1,9 +1,16 @@
--- One row per work with at least one Chinese institution (var china_definition): its Chinese institutions,
+-- One row per Europe–China candidate work (int_works_eu_cn_candidates): its Chinese institutions,
 -- their risk tags, the work's risk level (the highest of its Chinese institutions') and the reasons: which
 -- institution matched which risk-list entity, by which path, from which list.
-with chinese_affiliations as (
-    select * from {{ ref('int_work_institutions_classified') }}
-    where is_chinese
+with candidates as (
+    select * from {{ ref('int_works_eu_cn_candidates') }}
+),
+
+chinese_affiliations as (
+    select affiliations.*
+    from {{ ref('int_work_institutions_classified') }} as affiliations
+    inner join candidates
+        on affiliations.work_id = candidates.work_id
+    where affiliations.is_chinese
 ),
 
 institution_tags as (

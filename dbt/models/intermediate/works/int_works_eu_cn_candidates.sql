@@ -1,0 +1,14 @@
+-- One row per work that is a Europe–China work under at least one named definition: a Chinese institution and
+-- a European one under any Europe definition, in any year. Risk tags, funding and dual-use areas are worked
+-- out for these works only, a few per cent of all works, instead of for every Chinese or funded work.
+{%- set europe_defs = europe_definitions() %}
+with works as (
+    select * from {{ ref('int_works_classified') }}
+)
+
+select
+    work_id,
+    publication_year
+from works
+where has_cn
+    and (has_europe {%- for e in europe_defs %} or has_{{ e }}{% endfor %})
