@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
+
+
+def copy_demo_run(demo_run: dict, root: Path) -> Path:
+    """Copy the session's published warehouse (with Parquet, report, docs), build file and raw landing zone."""
+    src = demo_run["settings"].warehouse_path.parent
+    shutil.copytree(src, root / "warehouse", ignore=shutil.ignore_patterns("validations", ".publish-*"))
+    shutil.copytree(demo_run["settings"].raw_dir, root / "raw")
+    return root / "warehouse" / "openalex.duckdb"
 
 
 @pytest.fixture(scope="session")

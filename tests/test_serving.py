@@ -20,21 +20,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import set_warehouse_env
+from tests.conftest import copy_demo_run, set_warehouse_env
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _seed_from_demo_run(demo_run: dict, root: Path) -> Path:
-    """Copy the session's published warehouse (with Parquet, report, docs), build file and raw landing zone."""
-    src = demo_run["settings"].warehouse_path.parent
-    shutil.copytree(src, root / "warehouse", ignore=shutil.ignore_patterns("validations", ".publish-*"))
-    shutil.copytree(demo_run["settings"].raw_dir, root / "raw")
-    return root / "warehouse" / "openalex.duckdb"
 
 
 # --- the graph: what publishing waits for --------------------------------------------------------------------
@@ -135,7 +127,7 @@ READER = textwrap.dedent(
 
 @pytest.mark.slow
 def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a_full_run(demo_run, tmp_path, monkeypatch):
-    published = _seed_from_demo_run(demo_run, tmp_path)
+    published = copy_demo_run(demo_run, tmp_path)
     set_warehouse_env(monkeypatch, tmp_path)
     with duckdb.connect(str(published), read_only=True) as con:
         expected_rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
@@ -171,7 +163,7 @@ def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a
 def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(demo_run, tmp_path, monkeypatch):
     """A blocking mart check fails after the marts were rebuilt: the build file holds new marts, the published
     file, its Parquet files, the report and the docs stay exactly as they were."""
-    published = _seed_from_demo_run(demo_run, tmp_path)
+    published = copy_demo_run(demo_run, tmp_path)
     set_warehouse_env(monkeypatch, tmp_path)
     served = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html",
               published.parent / "docs" / "catalog.json"]

@@ -5,9 +5,11 @@ build database after `dbt build` returns (DuckDB has one writer at a time, and d
 """
 
 
+import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from functools import cached_property
@@ -129,14 +131,83 @@ def _store_failing_rows(build_path: Path, target_path: Path) -> dict[str, str]:
     return stored
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+REFERENCE_LOG = "raw.reference_load_log"
+
+
+def reference_fingerprint(manifest: Mapping[str, Any]) -> str:
+    """What the reference tables depend on: each seed's file checksum, config and columns, and every test on
+    seeds alone with the macros it calls. Equal fingerprints mean reloading and retesting would change nothing."""
+    nodes = manifest["nodes"]
+    seeds = {uid for uid, node in nodes.items() if node["resource_type"] == "seed"}
+    tests = {
+        uid: node for uid, node in nodes.items()
+        if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) <= seeds
+    }
+    macros = sorted({m for node in tests.values() for m in node["depends_on"].get("macros", [])})
+    payload = {
+        "seeds": {uid: [nodes[uid]["checksum"], nodes[uid]["config"], nodes[uid]["columns"]] for uid in sorted(seeds)},
+        "tests": {uid: [node.get("test_metadata"), node.get("raw_code"), node["config"]] for uid, node in sorted(tests.items())},
+        "macros": {m: manifest["macros"][m]["macro_sql"] for m in macros if m in manifest["macros"]},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _reference_loaded(build_path: Path, fingerprint: str, seed_names: list[str]) -> bool:
+    """The reference tables in the build database were loaded, and passed their tests, from this fingerprint."""
+    if not build_path.exists():
+        return False
+    with connect(build_path, read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
+        logged = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' and table_name = 'reference_load_log'").fetchall()}
+        if not logged or not set(seed_names) <= tables:
+            return False
+        last = con.execute(f"select fingerprint from {REFERENCE_LOG} order by loaded_at desc limit 1").fetchone()
+    return last is not None and last[0] == fingerprint
+
+
+def _record_reference_load(build_path: Path, fingerprint: str, seeds: int) -> None:
+    with connect(build_path) as con:
+        con.execute(f"create table if not exists {REFERENCE_LOG} (fingerprint varchar, seeds integer, loaded_at timestamp)")
+        con.execute(f"insert into {REFERENCE_LOG} values (?, ?, current_timestamp)", [fingerprint, seeds])
+
+
+def _prune_invocation_dirs(keep: int = 20) -> None:
+    """dagster-dbt gives every dbt invocation its own target folder (manifest, logs, run results); keep the
+    newest few, which is where a failed run's artifacts are looked for."""
+    target = Path(dbt_project.manifest_path).parent
+    dirs = sorted((d for d in target.glob("dbt_*-*") if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in dirs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_reference: bool = False):
     settings = load_settings()
+    _prune_invocation_dirs()
     # The dbt profile reads the build database's path from here.
     os.environ["DBT_DUCKDB_PATH"] = str(settings.build_path)
     # dbt.log at debug level is ~6 MB a step; Dagster keeps the debug events (stdout) anyway.
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    args = ["build"]
+    fingerprint = None
+    full_refresh = os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
+    if full_refresh:
+        # Incremental models (base_openalex__works) rebuilt from scratch, and the seeds reloaded.
+        args.append("--full-refresh")
+    if with_reference:
+        # Seeds and their tests (150 of this step's nodes) run only when the reference data or its tests changed.
+        manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+        seed_names = [n["alias"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"]
+        fingerprint = reference_fingerprint(manifest)
+        if not full_refresh and _reference_loaded(settings.build_path, fingerprint, seed_names):
+            context.log.info(f"Reference seeds unchanged since their last load and tests ({fingerprint[:12]}): not reloaded")
+            args += ["--exclude", "resource_type:seed"]
+            fingerprint = None
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
+    if fingerprint and invocation.is_successful():
+        _record_reference_load(settings.build_path, fingerprint, len(seed_names))
     failures = _store_failing_rows(settings.build_path, Path(invocation.target_path))
     with connect(settings.build_path, read_only=True) as con:
         for event in events:
@@ -183,7 +254,7 @@ MARTS_SELECT = "path:models/marts"
     select=STAGING_SELECT, name="dbt_staging_models",
 )
 def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, with_reference=True)
 
 
 @dbt_assets(

@@ -98,11 +98,13 @@ def _sql_str(value: str) -> str:
 
 def _insert_from(con, entity: str, source_path: Path, raw: RawFile) -> int:
     partition = _sql_str(raw.partition) if raw.partition else "null"
+    # No hive partitioning: an `updated_date=…` folder would overwrite each record's own updated_date.
     rows = con.execute(
         f"""insert into raw.{entity}
             select *, {_sql_str(str(raw.path))}, {partition}, current_timestamp
             from read_json({_sql_str(str(source_path))}, format='newline_delimited',
-                           columns={columns_sql(entity)}, maximum_object_size=67108864)"""
+                           columns={columns_sql(entity)}, maximum_object_size=67108864,
+                           hive_partitioning=false)"""
     ).fetchone()[0]
     return int(rows)
 

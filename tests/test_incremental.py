@@ -1,0 +1,117 @@
+"""Incremental builds: after new and removed raw files, the incremental base_openalex__works equals a full
+refresh of it, row for row (latest updated_date still wins, versions are still counted)."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.ingest.demo import generate_records
+from dagster_project.ingest.loader import load_files, prune_files
+from dagster_project.ingest.snapshot import RawFile
+from dagster_project.settings import DBT_PROJECT_DIR
+
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def _version(record: dict, updated: str, year: int | None = None) -> dict:
+    rec = copy.deepcopy(record)
+    rec["updated_date"] = updated
+    if year is not None:
+        rec["publication_year"] = year
+    return rec
+
+
+def _file(root: Path, partition: str, records: list[dict]) -> RawFile:
+    path = root / f"updated_date={partition}" / "part_0000.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as out:
+        out.writelines(json.dumps(r) + "\n" for r in records)
+    return RawFile("works", path, partition, len(records))
+
+
+def _build_base(db: Path, target: Path, *extra: str) -> None:
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        [str(DBT), "run", "--select", "base_openalex__works", "--target-path", str(target), "--log-path", str(target), *extra],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def _rows(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select work_id, _file, publication_year, versions_seen, updated_date from staging.base_openalex__works order by work_id"
+        ).fetchall()
+
+
+def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
+    works, _ = generate_records(300, seed=11)
+    raw_dir, db, target = tmp_path / "raw", tmp_path / "build.duckdb", tmp_path / "target"
+    old = _file(raw_dir, "2024-12-01", [_version(w, "2024-12-01T00:00:00", 2017) for w in works[200:210]])
+    a = _file(raw_dir, "2025-01-01", [_version(w, "2025-01-01T00:00:00") for w in works[:200]])
+    b = _file(raw_dir, "2025-02-01", [_version(w, "2025-02-01T00:00:00") for w in works[200:]])
+    with duckdb.connect(str(db)) as con:
+        load_files(con, "works", [old, a, b])
+    _build_base(db, target)
+    first = {r[0]: r for r in _rows(db)}
+    assert len(first) == 300 and first[works[205]["id"].rsplit("/", 1)[-1]][1] == str(b.path)
+
+    # A new partition: newer versions of works 0-49 (another year), older versions of 50-59 (must lose), 20 new
+    # works; and partition b withdrawn: 200-209 fall back to their older version, 210-299 leave the warehouse.
+    new_works, _ = generate_records(320, seed=12)
+    c = _file(raw_dir, "2025-03-01", [_version(w, "2025-03-01T00:00:00", 2022) for w in works[:50]]
+              + [_version(w, "2024-06-01T00:00:00", 2018) for w in works[50:60]]
+              + [_version(w, "2025-03-01T00:00:00") for w in new_works[300:]])
+    with duckdb.connect(str(db)) as con:
+        load_files(con, "works", [old, a, c])
+        assert prune_files(con, "works", [old, a, c]) > 0
+    _build_base(db, target)
+    incremental = _rows(db)
+
+    shutil.copyfile(db, tmp_path / "incremental.duckdb")  # the same database path keeps dbt's parse
+    _build_base(db, target, "--full-refresh")
+    assert incremental == _rows(db)
+
+    by_id = {r[0]: r for r in incremental}
+    short = lambda w: w["id"].rsplit("/", 1)[-1]  # noqa: E731
+    assert len(by_id) == 200 + 10 + 20
+    assert by_id[short(works[0])][1:4] == (str(c.path), 2022, 2)  # the newer version won
+    assert by_id[short(works[55])][1:4] == (str(a.path), first[short(works[55])][2], 2)  # the older one lost
+    assert by_id[short(works[205])][1:4] == (str(old.path), 2017, 1)  # back to the surviving version
+    assert short(works[250]) not in by_id  # every version withdrawn
+    assert by_id[short(works[120])] == first[short(works[120])]  # untouched
+
+
+def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_same_figures(demo_run, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from tests.conftest import copy_demo_run, set_warehouse_env
+
+    published = copy_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    with duckdb.connect(str(published), read_only=True) as con:
+        before = con.execute("select * from marts.headline_figures order by all").fetchall()
+    from dagster_project.definitions import defs
+    from dagster_project.settings import load_settings
+
+    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
+    assert "reference" not in materialized, "unchanged seeds are not reloaded"
+    assert {"staging", "marts", "warehouse"} <= materialized
+    with duckdb.connect(str(load_settings().build_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.reference_load_log").fetchone()[0] == 1
+        assert con.execute("select count(*) from raw.load_log").fetchone()[0] == con.execute(
+            "select count(distinct file) from raw.load_log").fetchone()[0]
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select * from marts.headline_figures order by all").fetchall() == before
