@@ -25,7 +25,7 @@ def connect(path: Path, read_only: bool = False):
 
 def memory_limit() -> str:
     """DuckDB's memory cap for the pipeline's connections and dbt's (dbt/profiles.yml reads the same variable)."""
-    return os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB")
+    return os.environ.get("DUCKDB_MEMORY_LIMIT", "768MB")
 
 
 def markdown_table(columns: list[str], rows: list[tuple]) -> str:

@@ -5,8 +5,12 @@ with works as (
     where is_in_scope and is_ai and is_eu_cn
 ),
 
+-- Only these works' institutions: aggregating every work's into lists first would hold them all in memory.
 institutions as (
-    select * from {{ ref('int_work_institutions_classified') }}
+    select work_institutions.*
+    from {{ ref('int_work_institutions_classified') }} as work_institutions
+    semi join works
+        on work_institutions.work_id = works.work_id
 ),
 
 european_institutions as (
