@@ -1,6 +1,7 @@
 """The dbt project (staging → intermediate → marts, plus the reference seeds) as Dagster assets.
 
-dbt tests arrive as asset checks on the models they test. Row counts and previews are read from the
+dbt tests arrive as asset checks on the models they test; the reference seeds' tests (most of the project's
+tests, on data that changes a few times a year) are summarised on each seed's materialisation instead. Row counts and previews are read from the
 build database after `dbt build` returns (DuckDB has one writer at a time, and dbt is it until then).
 """
 
@@ -93,6 +94,37 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return [OWNER]
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        # A check per seed test would add ~430 Dagster events (planned, output, evaluation) to every fresh build.
+        if _tests_seeds_only(manifest, unique_id):
+            return None
+        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+
+
+def _tests_seeds_only(manifest: Mapping[str, Any], unique_id: str) -> bool:
+    node = manifest["nodes"].get(unique_id) or {}
+    parents = node.get("depends_on", {}).get("nodes", [])
+    return node.get("resource_type") == "test" and bool(parents) and all(p.startswith("seed.") for p in parents)
+
+
+def _seed_test_summary(manifest: Mapping[str, Any], target_path: Path) -> dict[dg.AssetKey, dict[str, Any]]:
+    """Per seed asset: how many of the dbt tests on it passed, and the names of those that did not."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return {}
+    summary: dict[dg.AssetKey, dict[str, Any]] = {}
+    for result in json.loads(results_file.read_text()).get("results", []):
+        unique_id = result.get("unique_id", "")
+        if not _tests_seeds_only(manifest, unique_id):
+            continue
+        for parent in manifest["nodes"][unique_id]["depends_on"]["nodes"]:
+            entry = summary.setdefault(translator.get_asset_key(manifest["nodes"][parent]), {"passed": 0, "failed": []})
+            if result.get("status") == "pass":
+                entry["passed"] += 1
+            else:
+                entry["failed"].append(f"{manifest['nodes'][unique_id]['name']} ({result.get('status')})")
+    return summary
 
 
 translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -191,13 +223,13 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     args = ["build"]
     fingerprint = None
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     full_refresh = os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
     if full_refresh:
         # Incremental models (base_openalex__works) rebuilt from scratch, and the seeds reloaded.
         args.append("--full-refresh")
     if with_reference:
         # Seeds and their tests (150 of this step's nodes) run only when the reference data or its tests changed.
-        manifest = json.loads(Path(dbt_project.manifest_path).read_text())
         seed_names = [n["alias"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"]
         fingerprint = reference_fingerprint(manifest)
         if not full_refresh and _reference_loaded(settings.build_path, fingerprint, seed_names):
@@ -209,8 +241,11 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
     if fingerprint and invocation.is_successful():
         _record_reference_load(settings.build_path, fingerprint, len(seed_names))
     failures = _store_failing_rows(settings.build_path, Path(invocation.target_path))
+    seed_tests = _seed_test_summary(manifest, Path(invocation.target_path))
     with connect(settings.build_path, read_only=True) as con:
         for event in events:
+            if isinstance(event, dg.AssetObservation) and event.asset_key in seed_tests:
+                continue  # a seed test's result: summarised on the seed's materialisation
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 unique_id = (event.metadata or {}).get("unique_id")
                 table = failures.get(getattr(unique_id, "value", unique_id))
@@ -218,6 +253,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
                     event = event.with_metadata({**event.metadata, **table_metadata(con, table), "failing_rows_table": table})
             if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
                 key = event.asset_key if not isinstance(event, dg.Output) else context.asset_key_for_output(event.output_name)
+                if key in seed_tests:
+                    tests = seed_tests[key]
+                    event = event.with_metadata({
+                        **(event.metadata or {}), "dbt_tests_passed": tests["passed"],
+                        "dbt_tests_failed": ", ".join(tests["failed"]) or "none",
+                    })
                 relation = _relation(context, key)
                 if relation:
                     try:
