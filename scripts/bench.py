@@ -20,7 +20,6 @@ Usage: python scripts/bench.py [--sizes 1000,100000,1000000]
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -130,17 +129,14 @@ PARTITION = Path("data") / "jsonl" / "works" / "updated_date=2026-06-01"
 
 def add_partition(snap: Path, n_new: int) -> None:
     """Add one partition of `n_new` new works to a snapshot (the incremental case)."""
-    from dagster_project.ingest.demo import generate_records
+    from dagster_project.ingest.demo import generate_records, write_jsonl_gz
 
     latest, _ = generate_records(n_new, seed=99)
     for k, rec in enumerate(latest):
         rec["id"] = f"https://openalex.org/W{8_000_000_000 + k}"
         rec["updated_date"] = "2026-06-01T00:00:00.000000"
     part = snap / PARTITION / "part_0000.gz"
-    part.parent.mkdir(parents=True)
-    with gzip.open(part, "wt", compresslevel=1) as out:
-        for rec in latest:
-            out.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    write_jsonl_gz(part, latest)
     manifest = json.loads((snap / "manifest.json").read_text())
     manifest["entries"].append({"url": str(part.relative_to(snap)), "meta": {"record_count": len(latest)}})
     (snap / "manifest.json").write_text(json.dumps(manifest))

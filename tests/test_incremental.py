@@ -4,8 +4,6 @@ refresh of it, row for row (latest updated_date still wins, versions are still c
 from __future__ import annotations
 
 import copy
-import gzip
-import json
 import os
 import shutil
 import subprocess
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.demo import generate_records
+from dagster_project.ingest.demo import generate_records, write_jsonl_gz
 from dagster_project.ingest.loader import load_files, prune_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.settings import DBT_PROJECT_DIR
@@ -32,10 +30,7 @@ def _version(record: dict, updated: str, year: int | None = None) -> dict:
 
 def _file(root: Path, partition: str, records: list[dict]) -> RawFile:
     path = root / f"updated_date={partition}" / "part_0000.gz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt") as out:
-        out.writelines(json.dumps(r) + "\n" for r in records)
-    return RawFile("works", path, partition, len(records))
+    return RawFile("works", path, partition, write_jsonl_gz(path, records))
 
 
 def _build_base(db: Path, target: Path, *extra: str) -> None:

@@ -108,13 +108,19 @@ def _tests_seeds_only(manifest: Mapping[str, Any], unique_id: str) -> bool:
     return node.get("resource_type") == "test" and bool(parents) and all(p.startswith("seed.") for p in parents)
 
 
-def _seed_test_summary(manifest: Mapping[str, Any], target_path: Path) -> dict[dg.AssetKey, dict[str, Any]]:
-    """Per seed asset: how many of the dbt tests on it passed, and the names of those that did not."""
+def _seed_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
+
+
+def _run_results(target_path: Path) -> list[dict[str, Any]]:
     results_file = target_path / "run_results.json"
-    if not results_file.exists():
-        return {}
+    return json.loads(results_file.read_text()).get("results", []) if results_file.exists() else []
+
+
+def _seed_test_summary(manifest: Mapping[str, Any], results: list[dict[str, Any]]) -> dict[dg.AssetKey, dict[str, Any]]:
+    """Per seed asset: how many of the dbt tests on it passed, and the names of those that did not."""
     summary: dict[dg.AssetKey, dict[str, Any]] = {}
-    for result in json.loads(results_file.read_text()).get("results", []):
+    for result in results:
         unique_id = result.get("unique_id", "")
         if not _tests_seeds_only(manifest, unique_id):
             continue
@@ -138,13 +144,9 @@ def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None
     return None
 
 
-def _store_failing_rows(build_path: Path, target_path: Path) -> dict[str, str]:
+def _store_failing_rows(build_path: Path, results: list[dict[str, Any]]) -> dict[str, str]:
     """Keep the rows of every failed test in test_failures.<test name>; returns unique_id -> table."""
-    results_file = target_path / "run_results.json"
-    if not results_file.exists():
-        return {}
     stored = {}
-    results = json.loads(results_file.read_text()).get("results", [])
     failed = [r for r in results if r.get("unique_id", "").startswith("test.") and r.get("status") in ("fail", "warn")]
     if not failed:
         return stored
@@ -170,30 +172,26 @@ def reference_fingerprint(manifest: Mapping[str, Any]) -> str:
     """What the reference tables depend on: each seed's file checksum, config and columns, and every test on
     seeds alone with the macros it calls. Equal fingerprints mean reloading and retesting would change nothing."""
     nodes = manifest["nodes"]
-    seeds = {uid for uid, node in nodes.items() if node["resource_type"] == "seed"}
-    tests = {
-        uid: node for uid, node in nodes.items()
-        if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) <= seeds
-    }
+    seeds = _seed_nodes(manifest)
+    tests = {uid: node for uid, node in nodes.items() if _tests_seeds_only(manifest, uid)}
     macros = sorted({m for node in tests.values() for m in node["depends_on"].get("macros", [])})
     payload = {
-        "seeds": {uid: [nodes[uid]["checksum"], nodes[uid]["config"], nodes[uid]["columns"]] for uid in sorted(seeds)},
+        "seeds": {uid: [node["checksum"], node["config"], node["columns"]] for uid, node in sorted(seeds.items())},
         "tests": {uid: [node.get("test_metadata"), node.get("raw_code"), node["config"]] for uid, node in sorted(tests.items())},
         "macros": {m: manifest["macros"][m]["macro_sql"] for m in macros if m in manifest["macros"]},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _reference_loaded(build_path: Path, fingerprint: str, seed_names: list[str]) -> bool:
+def _reference_loaded(build_path: Path, manifest: Mapping[str, Any], fingerprint: str) -> bool:
     """The reference tables in the build database were loaded, and passed their tests, from this fingerprint."""
     if not build_path.exists():
         return False
+    needed = {f"reference.{node['alias']}" for node in _seed_nodes(manifest).values()} | {REFERENCE_LOG}
     with connect(build_path, read_only=True) as con:
         tables = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
-        logged = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' and table_name = 'reference_load_log'").fetchall()}
-        if not logged or not set(seed_names) <= tables:
+            "select table_schema || '.' || table_name from information_schema.tables where table_schema in ('reference', 'raw')").fetchall()}
+        if not needed <= tables:
             return False
         last = con.execute(f"select fingerprint from {REFERENCE_LOG} order by loaded_at desc limit 1").fetchone()
     return last is not None and last[0] == fingerprint
@@ -230,18 +228,18 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
         args.append("--full-refresh")
     if with_reference:
         # Seeds and their tests (150 of this step's nodes) run only when the reference data or its tests changed.
-        seed_names = [n["alias"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"]
         fingerprint = reference_fingerprint(manifest)
-        if not full_refresh and _reference_loaded(settings.build_path, fingerprint, seed_names):
+        if not full_refresh and _reference_loaded(settings.build_path, manifest, fingerprint):
             context.log.info(f"Reference seeds unchanged since their last load and tests ({fingerprint[:12]}): not reloaded")
             args += ["--exclude", "resource_type:seed"]
             fingerprint = None
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
     if fingerprint and invocation.is_successful():
-        _record_reference_load(settings.build_path, fingerprint, len(seed_names))
-    failures = _store_failing_rows(settings.build_path, Path(invocation.target_path))
-    seed_tests = _seed_test_summary(manifest, Path(invocation.target_path))
+        _record_reference_load(settings.build_path, fingerprint, len(_seed_nodes(manifest)))
+    results = _run_results(Path(invocation.target_path))
+    failures = _store_failing_rows(settings.build_path, results)
+    seed_tests = _seed_test_summary(manifest, results)
     with connect(settings.build_path, read_only=True) as con:
         for event in events:
             if isinstance(event, dg.AssetObservation) and event.asset_key in seed_tests:

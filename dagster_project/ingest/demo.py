@@ -264,7 +264,7 @@ def generate_records(n_works: int, seed: int, pool: Pool | None = None) -> tuple
     return latest, older
 
 
-def _write_jsonl_gz(path: Path, records: list[dict]) -> int:
+def write_jsonl_gz(path: Path, records: list[dict]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out:
@@ -295,14 +295,14 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
         recs = by_partition[date]
         for k in range(0, len(recs), part_size):
             path = data / "works" / f"updated_date={date}" / f"part_{k // part_size:04d}.gz"
-            count = _write_jsonl_gz(path, recs[k : k + part_size])
+            count = write_jsonl_gz(path, recs[k : k + part_size])
             entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
     for entity, records in (
         ("institutions", [{k: v for k, v in i.items() if k not in ("role", "weight", "tags", "inherited_tags", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for i in pool.institutions()]),
         ("funders", [{k: v for k, v in f.items() if k not in ("chinese_government", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for f in pool.funders.get("CN", []) + pool.funders.get("EU", []) + pool.funders.get("OTHER", [])]),
     ):
         path = data / entity / "updated_date=2026-03-02" / "part_0000.gz"
-        count = _write_jsonl_gz(path, records)
+        count = write_jsonl_gz(path, records)
         entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
     (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
     truth = {"params": params, "records_written": len(latest) + len(older), "superseded": len(older),
