@@ -1,7 +1,9 @@
 """Load raw OpenAlex JSON-lines files into the `raw` schema of the build database.
 
-The fast path is one typed `read_json` per file (DuckDB streams it). Only a file that fails it, or holds
-a record without a valid id, is read line by line in Python to find the bad lines; those go to the
+The fast path is one typed `read_json` over every new or changed file of an entity (DuckDB streams them,
+in parallel). If any file fails it, or holds a record without a valid id, nothing of it is kept and each file
+is read on its own instead; only a file that fails that too is read line by line in Python to find the bad
+lines; those go to the
 quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason, and the rest loads.
 Every file is logged in `raw.load_log` with its size and sha256, so an unchanged file is not loaded twice
 and `records = loaded + quarantined` can be checked per file.
@@ -206,6 +208,67 @@ def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -
     return records, loaded, len(bad)
 
 
+def _insert_together(con, entity: str, pending: list[RawFile]) -> dict[str, int] | None:
+    """Every pending file in one read_json (DuckDB reads the files in parallel), in one transaction.
+    Returns the rows loaded per file, or None (nothing kept) if any file fails to parse or holds a record
+    without a valid id: those files then go through the per-file path, which finds the bad lines."""
+    paths = [str(raw.path) for raw in pending]
+    partitions = ", ".join(f"({_sql_str(str(raw.path))}, {_sql_str(raw.partition) if raw.partition else 'null'})" for raw in pending)
+    con.execute("begin")
+    try:
+        con.execute(
+            f"""insert into raw.{entity}
+                with parsed as (
+                    select * from read_json([{", ".join(_sql_str(p) for p in paths)}], format='newline_delimited',
+                                            columns={columns_sql(entity)}, maximum_object_size=67108864,
+                                            hive_partitioning=false, filename=true)
+                ),
+                partitions(file, part) as (values {partitions})
+                select parsed.* exclude (filename), parsed.filename, partitions.part, current_timestamp
+                from parsed
+                inner join partitions on parsed.filename = partitions.file"""
+        )
+        counts = con.execute(
+            f"""select _file, count(*), count(*) filter (where id is null or not regexp_full_match(id, ?))
+                from raw.{entity} where _file in (select unnest(?::varchar[])) group by _file""",
+            [id_regex(entity), paths],
+        ).fetchall()
+    except duckdb.Error:
+        con.execute("rollback")
+        return None
+    if any(bad for _, _, bad in counts):
+        con.execute("rollback")
+        return None
+    con.execute("commit")
+    loaded = {file: rows for file, rows, _ in counts}
+    return {path: loaded.get(path, 0) for path in paths}
+
+
+def _insert_one(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
+    """One file: the typed read if every record fits, else line by line. Returns (records, loaded, quarantined)."""
+    path_sql = _sql_str(str(raw.path))
+    clean = False
+    con.execute("begin")
+    try:
+        loaded = _insert_from(con, entity, raw.path, raw)
+        bad_ids = con.execute(
+            f"select count(*) from raw.{entity} where _file = {path_sql} and (id is null or not regexp_full_match(id, ?))",
+            [id_regex(entity)],
+        ).fetchone()[0]
+        clean = bad_ids == 0
+    except duckdb.Error:
+        clean = False
+    if clean:
+        con.execute("commit")
+        return _records(raw), loaded, 0
+    con.execute("rollback")
+    return _load_line_by_line(con, entity, raw, quarantine)
+
+
+def _records(raw: RawFile) -> int:
+    return raw.expected_records if raw.expected_records is not None else _count_lines(raw.path)
+
+
 def load_files(
     con: duckdb.DuckDBPyConnection,
     entity: str,
@@ -216,10 +279,9 @@ def load_files(
     ensure_raw_schema(con)
     result = LoadResult(entity)
     quarantine = Quarantine(con, quarantine_path)
-    pattern = id_regex(entity)
+    pending: list[tuple[RawFile, int, str]] = []
     for raw in files:
         size, digest = raw.path.stat().st_size, sha256_of(raw.path)
-        path_sql = _sql_str(str(raw.path))
         if incremental:
             prev = con.execute(
                 "select records, loaded, quarantined from raw.load_log where entity = ? and file = ? and size_bytes = ? and sha256 = ?",
@@ -228,27 +290,16 @@ def load_files(
             if prev:
                 result.files.append(FileResult(str(raw.path), raw.partition, *prev, raw.expected_records, skipped=True))
                 continue
-        con.execute(f"delete from raw.{entity} where _file = {path_sql}")
+        con.execute(f"delete from raw.{entity} where _file = ?", [str(raw.path)])
         con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, str(raw.path)])
         con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, str(raw.path)])
-        clean = False
-        con.execute("begin")
-        try:
-            loaded = _insert_from(con, entity, raw.path, raw)
-            bad_ids = con.execute(
-                f"select count(*) from raw.{entity} where _file = {path_sql} and (id is null or not regexp_full_match(id, ?))",
-                [pattern],
-            ).fetchone()[0]
-            clean = bad_ids == 0
-        except duckdb.Error:
-            clean = False
-        if clean:
-            con.execute("commit")
-            records = raw.expected_records if raw.expected_records is not None else _count_lines(raw.path)
-            quarantined = 0
+        pending.append((raw, size, digest))
+    together = _insert_together(con, entity, [raw for raw, _, _ in pending]) if pending else {}
+    for raw, size, digest in pending:
+        if together is not None:
+            records, loaded, quarantined = _records(raw), together[str(raw.path)], 0
         else:
-            con.execute("rollback")
-            records, loaded, quarantined = _load_line_by_line(con, entity, raw, quarantine)
+            records, loaded, quarantined = _insert_one(con, entity, raw, quarantine)
         con.execute(
             "insert into raw.load_log (entity, file, partition, size_bytes, sha256, expected_records, records, loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [entity, str(raw.path), raw.partition, size, digest, raw.expected_records, records, loaded, quarantined],
