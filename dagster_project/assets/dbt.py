@@ -9,10 +9,13 @@ build database after `dbt build` returns (DuckDB has one writer at a time, and d
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
+import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,33 @@ def _tests_seeds_only(manifest: Mapping[str, Any], unique_id: str) -> bool:
     node = manifest["nodes"].get(unique_id) or {}
     parents = node.get("depends_on", {}).get("nodes", [])
     return node.get("resource_type") == "test" and bool(parents) and all(p.startswith("seed.") for p in parents)
+
+
+class _SeedTestNoticeFilter(logging.Filter):
+    """dagster-dbt warns about every test result it reports as an observation rather than a check. Seed tests
+    are reported so by design (get_asset_check_spec): ~140 such warnings, each a stored event of the run."""
+
+    NOTICE = re.compile(r"^Logging an `AssetObservation` instead of an `AssetCheckResult` for dbt test `([^`]+)`")
+
+    def __init__(self, seed_test_names: set[str]):
+        super().__init__()
+        self.seed_test_names = seed_test_names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        notice = self.NOTICE.match(str(record.msg))
+        return not (notice and notice.group(1) in self.seed_test_names)
+
+
+@contextmanager
+def _seed_test_notices_dropped(manifest: Mapping[str, Any]) -> Iterator[None]:
+    names = {node["name"] for uid, node in manifest["nodes"].items() if _tests_seeds_only(manifest, uid)}
+    dbt_events_logger = logging.getLogger("dagster.builtin")  # dagster-dbt's get_dagster_logger()
+    notice_filter = _SeedTestNoticeFilter(names)
+    dbt_events_logger.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        dbt_events_logger.removeFilter(notice_filter)
 
 
 def _seed_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -234,7 +264,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
             args += ["--exclude", "resource_type:seed"]
             fingerprint = None
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    with _seed_test_notices_dropped(manifest):
+        events = list(invocation.stream())
     if fingerprint and invocation.is_successful():
         _record_reference_load(settings.build_path, fingerprint, len(_seed_nodes(manifest)))
     results = _run_results(Path(invocation.target_path))
