@@ -1,5 +1,6 @@
-"""Incremental builds: after new and removed raw files, the incremental base_openalex__works equals a full
-refresh of it, row for row (latest updated_date still wins, versions are still counted)."""
+"""Incremental builds: after new and removed raw files, the incremental base_openalex__works and the per-work
+staging models built from it equal a full refresh of them, row for row (latest updated_date still wins,
+versions are still counted, a work's rows follow its winning version)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,19 @@ from dagster_project.settings import DBT_PROJECT_DIR
 DBT = Path(sys.executable).parent / "dbt"
 
 
-def _version(record: dict, updated: str, year: int | None = None) -> dict:
+# base_openalex__works and every model built on it alone (stg_openalex__works is a table, the others incremental).
+PER_WORK_MODELS = [
+    "base_openalex__works", "stg_openalex__works", "stg_openalex__authorships", "stg_openalex__authorship_institutions",
+    "stg_openalex__work_topics", "stg_openalex__work_concepts", "stg_openalex__work_keywords", "stg_openalex__work_funding",
+]
+
+
+def _version(record: dict, updated: str, year: int | None = None, **fields) -> dict:
     rec = copy.deepcopy(record)
     rec["updated_date"] = updated
     if year is not None:
         rec["publication_year"] = year
+    rec.update(fields)
     return rec
 
 
@@ -36,10 +45,16 @@ def _file(root: Path, partition: str, records: list[dict]) -> RawFile:
 def _build_base(db: Path, target: Path, *extra: str) -> None:
     env = {**os.environ, "DBT_DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
-        [str(DBT), "run", "--select", "base_openalex__works", "--target-path", str(target), "--log-path", str(target), *extra],
+        [str(DBT), "run", "--select", "base_openalex__works+1", "--target-path", str(target), "--log-path", str(target), *extra],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def _model_rows(db: Path) -> dict[str, list[tuple]]:
+    """Every per-work model's rows, without the build timestamp (which differs between two builds by design)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {m: con.execute(f"select columns(c -> c <> '_built_at') from staging.{m} order by all").fetchall() for m in PER_WORK_MODELS}
 
 
 def _rows(db: Path) -> list[tuple]:
@@ -64,21 +79,36 @@ def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
     # A new partition: newer versions of works 0-49 (another year), older versions of 50-59 (must lose), 20 new
     # works; and partition b withdrawn: 200-209 fall back to their older version, 210-299 leave the warehouse.
     new_works, _ = generate_records(320, seed=12)
-    c = _file(raw_dir, "2025-03-01", [_version(w, "2025-03-01T00:00:00", 2022) for w in works[:50]]
+    # Works 0-9's new versions lose their authorships, topics, concepts, keywords and funding (no rows left in
+    # the per-work models); 10-19's carry works 100-109's authorships, topics and funding instead.
+    emptied = dict(authorships=[], topics=[], primary_topic=None, concepts=[], keywords=[], grants=None, funders=None, awards=None)
+    swapped = [{k: works[100 + i].get(k) for k in ("authorships", "topics", "primary_topic", "grants", "funders", "awards")} for i in range(10)]
+    c = _file(raw_dir, "2025-03-01", [_version(w, "2025-03-01T00:00:00", 2022, **emptied) for w in works[:10]]
+              + [_version(w, "2025-03-01T00:00:00", 2022, **swapped[i]) for i, w in enumerate(works[10:20])]
+              + [_version(w, "2025-03-01T00:00:00", 2022) for w in works[20:50]]
               + [_version(w, "2024-06-01T00:00:00", 2018) for w in works[50:60]]
               + [_version(w, "2025-03-01T00:00:00") for w in new_works[300:]])
     with duckdb.connect(str(db)) as con:
         load_files(con, "works", [old, a, c])
         assert prune_files(con, "works", [old, a, c]) > 0
     _build_base(db, target)
-    incremental = _rows(db)
+    incremental, incremental_models = _rows(db), _model_rows(db)
 
     shutil.copyfile(db, tmp_path / "incremental.duckdb")  # the same database path keeps dbt's parse
     _build_base(db, target, "--full-refresh")
     assert incremental == _rows(db)
+    full_models = _model_rows(db)
+    short = lambda w: w["id"].rsplit("/", 1)[-1]  # noqa: E731
+    for model in PER_WORK_MODELS:
+        assert incremental_models[model] == full_models[model], model
+    with duckdb.connect(str(tmp_path / "incremental.duckdb"), read_only=True) as con:
+        emptied_ids = [short(w) for w in works[:10]]
+        for model in PER_WORK_MODELS[2:]:
+            assert con.execute(f"select count(*) from staging.{model} where work_id in (select unnest(?))", [emptied_ids]).fetchone()[0] == 0, model
+        # Incremental indeed: the untouched works' rows are those of the first build.
+        assert con.execute("select count(distinct _built_at) from staging.stg_openalex__work_topics").fetchone()[0] == 2
 
     by_id = {r[0]: r for r in incremental}
-    short = lambda w: w["id"].rsplit("/", 1)[-1]  # noqa: E731
     assert len(by_id) == 200 + 10 + 20
     assert by_id[short(works[0])][1:4] == (str(c.path), 2022, 2)  # the newer version won
     assert by_id[short(works[55])][1:4] == (str(a.path), first[short(works[55])][2], 2)  # the older one lost
@@ -105,7 +135,7 @@ def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_sam
     assert "reference" not in materialized, "unchanged seeds are not reloaded"
     assert {"staging", "marts", "warehouse"} <= materialized
     with duckdb.connect(str(load_settings().build_path), read_only=True) as con:
-        assert con.execute("select count(*) from raw.reference_load_log").fetchone()[0] == 1
+        assert con.execute("select count(*) from raw.build_fingerprints where kind = 'reference'").fetchone()[0] == 1
         assert con.execute("select count(*) from raw.load_log").fetchone()[0] == con.execute(
             "select count(distinct file) from raw.load_log").fetchone()[0]
     with duckdb.connect(str(published), read_only=True) as con:

@@ -195,7 +195,11 @@ def _store_failing_rows(build_path: Path, results: list[dict[str, Any]]) -> dict
     return stored
 
 
-REFERENCE_LOG = "raw.reference_load_log"
+FINGERPRINTS = "raw.build_fingerprints"
+
+
+def _fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def reference_fingerprint(manifest: Mapping[str, Any]) -> str:
@@ -205,32 +209,49 @@ def reference_fingerprint(manifest: Mapping[str, Any]) -> str:
     seeds = _seed_nodes(manifest)
     tests = {uid: node for uid, node in nodes.items() if _tests_seeds_only(manifest, uid)}
     macros = sorted({m for node in tests.values() for m in node["depends_on"].get("macros", [])})
-    payload = {
+    return _fingerprint({
         "seeds": {uid: [node["checksum"], node["config"], node["columns"]] for uid, node in sorted(seeds.items())},
         "tests": {uid: [node.get("test_metadata"), node.get("raw_code"), node["config"]] for uid, node in sorted(tests.items())},
         "macros": {m: manifest["macros"][m]["macro_sql"] for m in macros if m in manifest["macros"]},
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    })
+
+
+def incremental_fingerprint(manifest: Mapping[str, Any]) -> str:
+    """What the incremental models' stored rows depend on besides the data: their SQL, config and columns, and
+    the project's macros (their hooks call some by name). A change means rebuilding them whole."""
+    project = manifest["metadata"]["project_name"]
+    return _fingerprint({
+        "models": {uid: [node["checksum"], node["config"], node["columns"]] for uid, node in sorted(manifest["nodes"].items())
+                   if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"},
+        "macros": {uid: macro["macro_sql"] for uid, macro in sorted(manifest["macros"].items()) if macro["package_name"] == project},
+    })
+
+
+def _last_fingerprint(build_path: Path, kind: str) -> str | None:
+    if not build_path.exists():
+        return None
+    with connect(build_path, read_only=True) as con:
+        if not con.execute(f"select 1 from information_schema.tables where table_schema || '.' || table_name = '{FINGERPRINTS}'").fetchone():
+            return None
+        last = con.execute(f"select fingerprint from {FINGERPRINTS} where kind = ? order by recorded_at desc limit 1", [kind]).fetchone()
+    return last[0] if last else None
+
+
+def _record_fingerprint(build_path: Path, kind: str, fingerprint: str) -> None:
+    with connect(build_path) as con:
+        con.execute(f"create table if not exists {FINGERPRINTS} (kind varchar, fingerprint varchar, recorded_at timestamp)")
+        con.execute(f"insert into {FINGERPRINTS} values (?, ?, current_timestamp)", [kind, fingerprint])
 
 
 def _reference_loaded(build_path: Path, manifest: Mapping[str, Any], fingerprint: str) -> bool:
     """The reference tables in the build database were loaded, and passed their tests, from this fingerprint."""
-    if not build_path.exists():
+    if _last_fingerprint(build_path, "reference") != fingerprint:
         return False
-    needed = {f"reference.{node['alias']}" for node in _seed_nodes(manifest).values()} | {REFERENCE_LOG}
+    needed = {f"reference.{node['alias']}" for node in _seed_nodes(manifest).values()}
     with connect(build_path, read_only=True) as con:
         tables = {r[0] for r in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables where table_schema in ('reference', 'raw')").fetchall()}
-        if not needed <= tables:
-            return False
-        last = con.execute(f"select fingerprint from {REFERENCE_LOG} order by loaded_at desc limit 1").fetchone()
-    return last is not None and last[0] == fingerprint
-
-
-def _record_reference_load(build_path: Path, fingerprint: str, seeds: int) -> None:
-    with connect(build_path) as con:
-        con.execute(f"create table if not exists {REFERENCE_LOG} (fingerprint varchar, seeds integer, loaded_at timestamp)")
-        con.execute(f"insert into {REFERENCE_LOG} values (?, ?, current_timestamp)", [fingerprint, seeds])
+            "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
+    return needed <= tables
 
 
 def _prune_invocation_dirs(keep: int = 20) -> None:
@@ -250,24 +271,34 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
     # dbt.log at debug level is ~6 MB a step; Dagster keeps the debug events (stdout) anyway.
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     args = ["build"]
-    fingerprint = None
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     full_refresh = os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
-    if full_refresh:
-        # Incremental models (base_openalex__works) rebuilt from scratch, and the seeds reloaded.
-        args.append("--full-refresh")
+    to_record: dict[str, str] = {}  # fingerprints to record once the build has passed
     if with_reference:
+        # The incremental models (base_openalex__works and the per-work staging models) keep rows between builds:
+        # if their SQL or macros changed since, they are rebuilt whole (as are the seeds, by the same flag).
+        incremental = incremental_fingerprint(manifest)
+        if _last_fingerprint(settings.build_path, "incremental_models") != incremental:
+            if not full_refresh:
+                context.log.info(f"Incremental models new or changed since their last build ({incremental[:12]}): full refresh")
+            full_refresh = True
+            to_record["incremental_models"] = incremental
         # Seeds and their tests (150 of this step's nodes) run only when the reference data or its tests changed.
-        fingerprint = reference_fingerprint(manifest)
-        if not full_refresh and _reference_loaded(settings.build_path, manifest, fingerprint):
-            context.log.info(f"Reference seeds unchanged since their last load and tests ({fingerprint[:12]}): not reloaded")
+        reference = reference_fingerprint(manifest)
+        if not full_refresh and _reference_loaded(settings.build_path, manifest, reference):
+            context.log.info(f"Reference seeds unchanged since their last load and tests ({reference[:12]}): not reloaded")
             args += ["--exclude", "resource_type:seed"]
-            fingerprint = None
+        else:
+            to_record["reference"] = reference
+    if full_refresh:
+        # Incremental models rebuilt from scratch, and the seeds reloaded.
+        args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     with _seed_test_notices_dropped(manifest):
         events = list(invocation.stream())
-    if fingerprint and invocation.is_successful():
-        _record_reference_load(settings.build_path, fingerprint, len(_seed_nodes(manifest)))
+    if invocation.is_successful():
+        for kind, fingerprint in to_record.items():
+            _record_fingerprint(settings.build_path, kind, fingerprint)
     results = _run_results(Path(invocation.target_path))
     failures = _store_failing_rows(settings.build_path, results)
     seed_tests = _seed_test_summary(manifest, results)

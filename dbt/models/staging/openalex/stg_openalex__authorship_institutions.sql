@@ -1,11 +1,15 @@
 -- One row per work × authorship × institution. Authorships without institutions add no row.
+{{ config(**per_work_incremental_config()) }}
 with works as (
-    select work_id, authorships from {{ ref('base_openalex__works') }}
+    select work_id, authorships, _built_at
+    from {{ ref('base_openalex__works') }}
+    where {{ built_since_last_run() }}
 ),
 
 authorships as (
     select
         work_id,
+        _built_at,
         unnest(authorships) as authorship,
         generate_subscripts(authorships, 1) as author_position
     from works
@@ -14,6 +18,7 @@ authorships as (
 institutions as (
     select
         work_id,
+        _built_at,
         author_position,
         {{ openalex_short_id('authorship.author.id') }} as author_id,
         unnest(authorship.institutions) as institution,
@@ -34,6 +39,7 @@ select
     list_filter(
         list_transform(coalesce(institution.lineage, []), lambda l: {{ openalex_short_id('l') }}),
         lambda l: l is not null
-    ) as lineage_ids
+    ) as lineage_ids,
+    _built_at
 from institutions
 where institution.id is not null or institution.country_code is not null

@@ -1,11 +1,15 @@
 -- One row per work × authorship (1-based position in the work's author list).
+{{ config(**per_work_incremental_config()) }}
 with works as (
-    select work_id, authorships from {{ ref('base_openalex__works') }}
+    select work_id, authorships, _built_at
+    from {{ ref('base_openalex__works') }}
+    where {{ built_since_last_run() }}
 ),
 
 authorships as (
     select
         work_id,
+        _built_at,
         unnest(authorships) as authorship,
         generate_subscripts(authorships, 1) as author_position
     from works
@@ -14,6 +18,7 @@ authorships as (
 renamed as (
     select
         work_id,
+        _built_at,
         author_position,
         authorship.author_position as author_position_label,
         {{ openalex_short_id('authorship.author.id') }} as author_id,
@@ -36,5 +41,6 @@ select
     author_id,
     author_name,
     institution_count,
-    list_transform(country_codes, lambda c: upper(c)) as country_codes
+    list_transform(country_codes, lambda c: upper(c)) as country_codes,
+    _built_at
 from renamed

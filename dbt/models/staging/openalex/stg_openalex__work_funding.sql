@@ -4,33 +4,37 @@
 --             funder_display_name}                                           (2026; Nov 2025 has all three)
 -- The same funding named in several fields (a grant and its award, a funder and its award) is one row.
 -- A funder listed without an award is kept only when the work names no award of that funder.
+{{ config(**per_work_incremental_config()) }}
 with works as (
     select
         work_id,
         grants,
         funders,
         awards,
-        {{ schema_era() }} as schema_era
+        {{ schema_era() }} as schema_era,
+        _built_at
     from {{ ref('base_openalex__works') }}
-    where grants is not null or funders is not null or awards is not null
+    where {{ built_since_last_run() }}
+        and (grants is not null or funders is not null or awards is not null)
 ),
 
 grant_items as (
-    select work_id, schema_era, unnest(grants) as item from works where grants is not null
+    select work_id, schema_era, _built_at, unnest(grants) as item from works where grants is not null
 ),
 
 funder_items as (
-    select work_id, schema_era, unnest(funders) as item from works where funders is not null
+    select work_id, schema_era, _built_at, unnest(funders) as item from works where funders is not null
 ),
 
 award_items as (
-    select work_id, schema_era, unnest(awards) as item from works where awards is not null
+    select work_id, schema_era, _built_at, unnest(awards) as item from works where awards is not null
 ),
 
 unioned as (
     select
         work_id,
         schema_era,
+        _built_at,
         'grants' as source_field,
         {{ openalex_short_id('item.funder') }} as funder_id,
         nullif(trim(item.funder_display_name), '') as funder_name,
@@ -45,6 +49,7 @@ unioned as (
     select
         work_id,
         schema_era,
+        _built_at,
         'funders' as source_field,
         {{ openalex_short_id('item.id') }} as funder_id,
         nullif(trim(item.display_name), '') as funder_name,
@@ -59,6 +64,7 @@ unioned as (
     select
         work_id,
         schema_era,
+        _built_at,
         'awards' as source_field,
         {{ openalex_short_id('item.funder_id') }} as funder_id,
         nullif(trim(item.funder_display_name), '') as funder_name,
@@ -99,6 +105,7 @@ merged as (
         funder_key,
         award_key,
         any_value(schema_era) as schema_era,
+        any_value(_built_at) as _built_at,
         any_value(work_funder_id) as funder_id,
         any_value(work_funder_name) as funder_name,
         list_sort(list_distinct(list(funder_name) filter (where funder_name is not null))) as funder_name_variants,
@@ -129,6 +136,7 @@ select
     award_name,
     award_openalex_id,
     source_fields,
-    schema_era
+    schema_era,
+    _built_at
 from with_award_flags
 where award_key <> '' or not funder_has_award

@@ -1,12 +1,16 @@
 -- One row per work × topic, with the topic's subfield, field and domain; the primary topic is flagged
 -- (and included even when the record's topics list omits it).
+{{ config(**per_work_incremental_config()) }}
 with works as (
-    select work_id, topics, primary_topic from {{ ref('base_openalex__works') }}
+    select work_id, topics, primary_topic, _built_at
+    from {{ ref('base_openalex__works') }}
+    where {{ built_since_last_run() }}
 ),
 
 listed as (
     select
         work_id,
+        _built_at,
         unnest(topics) as topic,
         generate_subscripts(topics, 1) as topic_rank,
         {{ openalex_short_id('primary_topic.id') }} as primary_topic_id
@@ -16,6 +20,7 @@ listed as (
 primary_only as (
     select
         work_id,
+        _built_at,
         primary_topic as topic,
         0 as topic_rank,
         {{ openalex_short_id('primary_topic.id') }} as primary_topic_id
@@ -32,6 +37,7 @@ unioned as (
 renamed as (
     select
         work_id,
+        _built_at,
         {{ openalex_short_id('topic.id') }} as topic_id,
         topic.display_name as topic_name,
         topic.score as score,
@@ -58,6 +64,7 @@ select
     field_name,
     domain_id,
     domain_name,
-    coalesce(is_primary_topic, false) as is_primary_topic
+    coalesce(is_primary_topic, false) as is_primary_topic,
+    _built_at
 from renamed
 qualify row_number() over (partition by work_id, topic_id order by topic_rank = 0, topic_rank) = 1

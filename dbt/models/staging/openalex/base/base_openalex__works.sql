@@ -84,7 +84,9 @@ winners as (
 select
     source.* exclude (raw_rowid),
     winners.work_id,
-    winners.versions_seen
+    winners.versions_seen,
+    -- When this row was (re)built: the per-work staging models rebuild the works built after their last build.
+    current_timestamp::timestamp as _built_at
 from source
 inner join winners
     on source.raw_rowid = winners.raw_rowid
