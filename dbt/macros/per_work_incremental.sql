@@ -22,6 +22,8 @@
 {%- endmacro %}
 
 {% macro delete_superseded_work_rows() -%}
+    {#- After a full refresh every row is current. -#}
+    {%- if is_incremental() -%}
     delete from {{ this }} as built
     where not exists (
         select 1
@@ -29,4 +31,5 @@
         where works.work_id = built.work_id
             and works._built_at = built._built_at
     )
+    {%- endif -%}
 {%- endmacro %}
