@@ -217,13 +217,16 @@ def reference_fingerprint(manifest: Mapping[str, Any]) -> str:
 
 
 def incremental_fingerprint(manifest: Mapping[str, Any]) -> str:
-    """What the incremental models' stored rows depend on besides the data: their SQL, config and columns, and
-    the project's macros (their hooks call some by name). A change means rebuilding them whole."""
+    """What the incremental models' stored rows depend on besides the OpenAlex data: their SQL, config and
+    columns, the project's macros (their hooks call some by name), the reference seeds and dbt_project.yml (the
+    study's vars). A change means rebuilding them whole."""
     project = manifest["metadata"]["project_name"]
     return _fingerprint({
         "models": {uid: [node["checksum"], node["config"], node["columns"]] for uid, node in sorted(manifest["nodes"].items())
                    if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"},
         "macros": {uid: macro["macro_sql"] for uid, macro in sorted(manifest["macros"].items()) if macro["package_name"] == project},
+        "seeds": {uid: node["checksum"] for uid, node in sorted(_seed_nodes(manifest).items())},
+        "dbt_project": (DBT_PROJECT_DIR / "dbt_project.yml").read_text(),
     })
 
 
@@ -275,8 +278,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
     full_refresh = os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
     to_record: dict[str, str] = {}  # fingerprints to record once the build has passed
     if with_reference:
-        # The incremental models (base_openalex__works and the per-work staging models) keep rows between builds:
-        # if their SQL or macros changed since, they are rebuilt whole (as are the seeds, by the same flag).
+        # The incremental models (base_openalex__works and the per-work models built from it) keep rows between
+        # builds: if their SQL, macros, the seeds or the vars changed since, they are rebuilt whole (as are the
+        # seeds, by the same flag).
         incremental = incremental_fingerprint(manifest)
         if _last_fingerprint(settings.build_path, "incremental_models") != incremental:
             if not full_refresh:

@@ -1,7 +1,9 @@
-{# The per-work staging models (one or more rows per work, from base_openalex__works alone) are incremental:
-   a rebuild reads only the works base_openalex__works (re)built since the model's own last build, appends
-   their rows, then drops every row whose work is gone or was rebuilt since (its _built_at no longer matches
-   the base's), which also covers a new version that yields no row at all. #}
+{# The per-work models (rows that depend on one work alone, plus the seeds and vars: authorships, institutions,
+   topics, funding, the work's countries and flags) are incremental. A rebuild reads only the works their input
+   model (re)built since their own last build, appends those works' rows, then drops every row whose work is
+   gone or was rebuilt since (its _built_at no longer matches base_openalex__works'), which also covers a new
+   version that yields no row at all. A change of their SQL, the macros, the seeds or the vars makes the
+   pipeline rebuild them whole (incremental_fingerprint in dagster_project/assets/dbt.py). #}
 
 {% macro per_work_incremental_config() -%}
     {{ return({

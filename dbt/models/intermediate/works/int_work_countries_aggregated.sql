@@ -1,9 +1,12 @@
 -- One row per work with at least one country: its countries, and whether it has European institutions under
 -- every Europe definition (for sensitivity_figures) and Chinese institutions (var china_definition).
+{{ config(**per_work_incremental_config()) }}
+-- depends_on: {{ ref('base_openalex__works') }}  (its post-hook drops rows of works rebuilt since)
 with affiliations as (
-    select work_id, country_code
+    select work_id, country_code, _built_at
     from {{ ref('stg_openalex__authorship_institutions') }}
-    where country_code is not null
+    where {{ built_since_last_run() }}
+        and country_code is not null
 ),
 
 countries as (
@@ -14,6 +17,7 @@ joined as (
     select
         affiliations.work_id,
         affiliations.country_code,
+        affiliations._built_at,
         coalesce(countries.is_european, false) as is_european,
         coalesce(countries.is_chinese, false) as is_chinese,
         {%- for d in europe_definitions() %}
@@ -33,6 +37,7 @@ select
     bool_or(is_chinese) as has_cn,
     {%- for d in europe_definitions() %}
     bool_or(is_{{ d }}) as has_{{ d }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    {%- endfor %},
+    any_value(_built_at) as _built_at
 from joined
 group by work_id

@@ -1,8 +1,11 @@
 -- One row per work × institution (an institution on several authorships of a work counts once), with
 -- whether the institution is European (var europe_definition) or Chinese (var china_definition).
+{{ config(**per_work_incremental_config()) }}
+-- depends_on: {{ ref('base_openalex__works') }}  (its post-hook drops rows of works rebuilt since)
 with affiliations as (
     select * from {{ ref('stg_openalex__authorship_institutions') }}
-    where institution_id is not null
+    where {{ built_since_last_run() }}
+        and institution_id is not null
 ),
 
 countries as (
@@ -17,7 +20,8 @@ per_work as (
         any_value(ror_id) as ror_id,
         any_value(country_code) as country_code,
         any_value(institution_type) as institution_type,
-        count(distinct author_position) as authorships
+        count(distinct author_position) as authorships,
+        any_value(_built_at) as _built_at
     from affiliations
     group by work_id, institution_id
 )
@@ -31,7 +35,8 @@ select
     per_work.institution_type,
     per_work.authorships,
     coalesce(countries.is_european, false) as is_european,
-    coalesce(countries.is_chinese, false) as is_chinese
+    coalesce(countries.is_chinese, false) as is_chinese,
+    per_work._built_at
 from per_work
 left join countries
     on per_work.country_code = countries.country_code

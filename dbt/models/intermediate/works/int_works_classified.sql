@@ -1,12 +1,15 @@
 -- One row per work: the staged work with its countries and its European / Chinese / Europe–China flags.
 -- Europe follows var europe_definition (has_europe), with one has_<definition> flag per Europe definition;
 -- China follows var china_definition.
+{{ config(**per_work_incremental_config()) }}
+-- depends_on: {{ ref('base_openalex__works') }}  (its post-hook drops rows of works rebuilt since)
 with works as (
     select * from {{ ref('stg_openalex__works') }}
+    where {{ built_since_last_run() }}
 ),
 
 work_countries as (
-    select * from {{ ref('int_work_countries_aggregated') }}
+    select * exclude (_built_at) from {{ ref('int_work_countries_aggregated') }}
 )
 
 select

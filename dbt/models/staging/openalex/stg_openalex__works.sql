@@ -1,5 +1,7 @@
+{{ config(**per_work_incremental_config()) }}
 with works as (
     select * from {{ ref('base_openalex__works') }}
+    where {{ built_since_last_run() }}
 ),
 
 flagged as (
@@ -29,7 +31,8 @@ flagged as (
             list_transform(coalesce(topics, []), lambda t: {{ openalex_short_id('t.subfield.id') }}),
             '{{ var("ai_broad_extra_subfield_id") }}'
         ) as has_broad_ai_topic,
-        _file as raw_file
+        _file as raw_file,
+        _built_at
     from works
 ),
 
