@@ -165,3 +165,33 @@ def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypa
         rows = con.execute('select metric, scope, period, value from test_failures."assert_shares_within_unit_interval"').fetchall()
     assert ("europe_share_with_cn", "EUROPE", "2019") in {r[:3] for r in rows}
     assert all(r[3] > 1 for r in rows if r[0] == "europe_share_with_cn")
+
+
+def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_failing_until_fixed(tmp_path):
+    from dagster_project.checks.contract import Rule
+    from dagster_project.checks.great_expectations import validate_table
+
+    rules = [Rule("country_code", "in_set", "error", values=("CN", "DE", "GB"))]
+    results = tmp_path / "validations"
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.rows (id integer, country_code varchar, _loaded_at timestamp)")
+        con.execute("insert into raw.rows select i, 'DE', timestamp '2026-01-01' from range(100) t(i)")
+        first = validate_table(con, "raw.rows", rules, results, "run1")
+        assert first.passed and first.rows == 100 and first.since is None
+
+        con.execute("insert into raw.rows values (100, 'CN', timestamp '2026-02-01'), (101, 'UK', timestamp '2026-02-01')")
+        second = validate_table(con, "raw.rows", rules, results, "run2")
+        assert not second.passed and second.rows == 2 and second.unexpected == {"country_code:in_set": 1}
+        assert second.since == "2026-01-01 00:00:00"
+        # A failed validation does not move the mark: the bad row is judged again in every run until it is gone.
+        third = validate_table(con, "raw.rows", rules, results, "run3")
+        assert not third.passed and third.rows == 2
+
+        con.execute("delete from raw.rows where country_code = 'UK'")
+        assert validate_table(con, "raw.rows", rules, results, "run4").passed
+        assert validate_table(con, "raw.rows", rules, results, "run5").rows == 0
+        # New rules: every row again.
+        stricter = [Rule("country_code", "in_set", "error", values=("DE",))]
+        again = validate_table(con, "raw.rows", stricter, results, "run6")
+        assert again.rows == 101 and again.unexpected == {"country_code:in_set": 1}

@@ -2,6 +2,10 @@
 
 GE validates pandas frames read from DuckDB (its SQL route does not work on DuckDB). Uniqueness cannot be
 judged batch by batch, so it is checked in SQL on the whole table and reported beside the GE result.
+
+Rows never change once loaded (raw, `_loaded_at`) or built (the per-work models, `_built_at`): a table with such
+a column has only its rows newer than the last validation that passed under the same rules validated, so a
+refresh costs what it adds, not what the table holds.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import hashlib
+
 import duckdb
 
 from .contract import Rule
@@ -19,6 +25,7 @@ from .contract import Rule
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 BATCH_ROWS = 250_000
+WATERMARKS = "raw.contract_watermarks"
 
 
 @dataclass
@@ -29,6 +36,7 @@ class ValidationOutcome:
     unexpected: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     result_path: Path | None = None
+    since: str | None = None  # only rows newer than this were validated (the earlier ones passed before)
 
 
 def _expectation(rule: Rule):
@@ -47,6 +55,20 @@ def _expectation(rule: Rule):
     raise ValueError(f"no expectation for rule {rule.kind}")
 
 
+def _since(con: duckdb.DuckDBPyConnection, relation: str, rules_key: str) -> tuple[str | None, object]:
+    """(the column rows are stamped with, the stamp through which they passed these rules), if the table has one."""
+    schema, table = relation.split(".")
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
+    column = next((c for c in ("_loaded_at", "_built_at") if c in columns), None)
+    if column is None:
+        return None, None
+    con.execute(f"create table if not exists {WATERMARKS} (relation varchar, rules_key varchar, passed_through timestamp, run_id varchar)")
+    last = con.execute(
+        f"select max(passed_through) from {WATERMARKS} where relation = ? and rules_key = ?", [relation, rules_key]).fetchone()[0]
+    return column, last
+
+
 def validate_table(
     con: duckdb.DuckDBPyConnection, relation: str, rules: list[Rule], results_dir: Path, run_id: str
 ) -> ValidationOutcome:
@@ -54,7 +76,7 @@ def validate_table(
     path = results_dir / f"{name}__{run_id}.json"
     if path.exists():  # validated already in this run (a gate and its asset check share one validation)
         saved = json.loads(path.read_text())
-        return _outcome(rules, saved["unexpected"], saved["rows"], path)
+        return _outcome(rules, saved["unexpected"], saved["rows"], path, saved.get("since"))
 
     import great_expectations as gx
 
@@ -73,14 +95,17 @@ def validate_table(
     validation = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}__validation", data=batch_def, suite=suite))
 
     columns = sorted({r.column for r in rules if r.kind != "unique"})
-    total = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    rules_key = hashlib.sha256(json.dumps([r.__dict__ for r in rules], sort_keys=True, default=str).encode()).hexdigest()
+    stamp, since = _since(con, relation, rules_key)
+    where, params = (f"where {stamp} > ?", [since]) if since is not None else ("", [])
+    total, through = con.execute(f"select count(*), {f'max({stamp})' if stamp else 'null'} from {relation} {where}", params).fetchone()
     unexpected: dict[str, int] = {}
     results = []
     col_sql = ", ".join(f'"{c}"' for c in columns)
     for offset in range(0, max(total, 1), BATCH_ROWS):
         if not columns:
             break
-        df = con.execute(f"select {col_sql} from {relation} limit {BATCH_ROWS} offset {offset}").df()
+        df = con.execute(f"select {col_sql} from {relation} {where} limit {BATCH_ROWS} offset {offset}", params).df()
         res = validation.run(batch_parameters={"dataframe": df})
         results.append(res.to_json_dict())
         for r in res.results:
@@ -95,19 +120,22 @@ def validate_table(
             ).fetchone()[0]
             if dupes:
                 unexpected[rule.name] = int(dupes)
+    if stamp and through is not None and not unexpected:
+        con.execute(f"insert into {WATERMARKS} values (?, ?, ?, ?)", [relation, rules_key, through, run_id])
+    since_text = str(since) if since is not None else None
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "relation": relation, "run_id": run_id, "validated_at": datetime.now(timezone.utc).isoformat(),
-        "rows": total, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "ge_results": results,
+        "rows": total, "since": since_text, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "ge_results": results,
     }, default=str, indent=1))
-    return _outcome(rules, unexpected, total, path)
+    return _outcome(rules, unexpected, total, path, since_text)
 
 
-def _outcome(rules: list[Rule], unexpected: dict[str, int], rows: int, path: Path) -> ValidationOutcome:
+def _outcome(rules: list[Rule], unexpected: dict[str, int], rows: int, path: Path, since: str | None = None) -> ValidationOutcome:
     warn_only = {r.name for r in rules if r.severity == "warn"}
     # An unexpected result that maps to no rule counts as an error: a gate must not pass by accident.
     severity = "none" if not unexpected else "warn" if set(unexpected) <= warn_only else "error"
-    return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, rows, path)
+    return ValidationOutcome(not unexpected, severity, sorted(unexpected), unexpected, rows, path, since)
 
 
 def check_result(outcome: ValidationOutcome, rules: list[Rule]):
@@ -119,6 +147,7 @@ def check_result(outcome: ValidationOutcome, rules: list[Rule]):
         severity=dg.AssetCheckSeverity.WARN if outcome.severity == "warn" else dg.AssetCheckSeverity.ERROR,
         metadata={
             "rules": len(rules), "rows": outcome.rows, "failed_rules": ", ".join(outcome.failed_rules) or "none",
+            "rows_newer_than": outcome.since or "all rows",
             "unexpected": dg.MetadataValue.json(outcome.unexpected),
             "ge_result": dg.MetadataValue.path(str(outcome.result_path)),
         },
