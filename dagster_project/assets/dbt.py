@@ -230,31 +230,22 @@ def incremental_fingerprint(manifest: Mapping[str, Any]) -> str:
     })
 
 
-def _last_fingerprint(build_path: Path, kind: str) -> str | None:
+def _recorded_state(build_path: Path) -> tuple[dict[str, str], set[str]]:
+    """From one read of the build database: the last fingerprint recorded of each kind, and the reference tables."""
     if not build_path.exists():
-        return None
+        return {}, set()
     with connect(build_path, read_only=True) as con:
-        if not con.execute(f"select 1 from information_schema.tables where table_schema || '.' || table_name = '{FINGERPRINTS}'").fetchone():
-            return None
-        last = con.execute(f"select fingerprint from {FINGERPRINTS} where kind = ? order by recorded_at desc limit 1", [kind]).fetchone()
-    return last[0] if last else None
+        tables = {r[0] for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables where table_schema in ('raw', 'reference')").fetchall()}
+        fingerprints = {} if FINGERPRINTS not in tables else dict(con.execute(
+            f"select kind, arg_max(fingerprint, recorded_at) from {FINGERPRINTS} group by kind").fetchall())
+    return fingerprints, {t for t in tables if t.startswith("reference.")}
 
 
 def _record_fingerprint(build_path: Path, kind: str, fingerprint: str) -> None:
     with connect(build_path) as con:
         con.execute(f"create table if not exists {FINGERPRINTS} (kind varchar, fingerprint varchar, recorded_at timestamp)")
         con.execute(f"insert into {FINGERPRINTS} values (?, ?, current_timestamp)", [kind, fingerprint])
-
-
-def _reference_loaded(build_path: Path, manifest: Mapping[str, Any], fingerprint: str) -> bool:
-    """The reference tables in the build database were loaded, and passed their tests, from this fingerprint."""
-    if _last_fingerprint(build_path, "reference") != fingerprint:
-        return False
-    needed = {f"reference.{node['alias']}" for node in _seed_nodes(manifest).values()}
-    with connect(build_path, read_only=True) as con:
-        tables = {r[0] for r in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
-    return needed <= tables
 
 
 def _prune_invocation_dirs(keep: int = 20) -> None:
@@ -281,15 +272,18 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
         # The incremental models (base_openalex__works and the per-work models built from it) keep rows between
         # builds: if their SQL, macros, the seeds or the vars changed since, they are rebuilt whole (as are the
         # seeds, by the same flag).
+        fingerprints, reference_tables = _recorded_state(settings.build_path)
         incremental = incremental_fingerprint(manifest)
-        if _last_fingerprint(settings.build_path, "incremental_models") != incremental:
+        if fingerprints.get("incremental_models") != incremental:
             if not full_refresh:
                 context.log.info(f"Incremental models new or changed since their last build ({incremental[:12]}): full refresh")
             full_refresh = True
             to_record["incremental_models"] = incremental
         # Seeds and their tests (150 of this step's nodes) run only when the reference data or its tests changed.
+        # Reloaded unless they were loaded, and passed their tests, from this fingerprint.
         reference = reference_fingerprint(manifest)
-        if not full_refresh and _reference_loaded(settings.build_path, manifest, reference):
+        seed_tables = {f"reference.{node['alias']}" for node in _seed_nodes(manifest).values()}
+        if not full_refresh and fingerprints.get("reference") == reference and seed_tables <= reference_tables:
             context.log.info(f"Reference seeds unchanged since their last load and tests ({reference[:12]}): not reloaded")
             args += ["--exclude", "resource_type:seed"]
         else:

@@ -98,15 +98,25 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _insert_from(con, entity: str, source_path: Path, raw: RawFile) -> int:
-    partition = _sql_str(raw.partition) if raw.partition else "null"
+def _insert_files(con, entity: str, sources: dict[str, RawFile]) -> int:
+    """Insert every record of the source files (read together: DuckDB reads them in parallel), each row stamped
+    with the raw file the source stands for (itself, or the raw file whose good lines it holds). Returns the rows."""
+    lineage = ", ".join(
+        f"({_sql_str(source)}, {_sql_str(str(raw.path))}, {_sql_str(raw.partition) if raw.partition else 'null'})"
+        for source, raw in sources.items()
+    )
     # No hive partitioning: an `updated_date=…` folder would overwrite each record's own updated_date.
     rows = con.execute(
         f"""insert into raw.{entity}
-            select *, {_sql_str(str(raw.path))}, {partition}, current_timestamp
-            from read_json({_sql_str(str(source_path))}, format='newline_delimited',
-                           columns={columns_sql(entity)}, maximum_object_size=67108864,
-                           hive_partitioning=false)"""
+            with parsed as (
+                select * from read_json([{", ".join(_sql_str(source) for source in sources)}], format='newline_delimited',
+                                        columns={columns_sql(entity)}, maximum_object_size=67108864,
+                                        hive_partitioning=false, filename=true)
+            ),
+            lineage(source, file, part) as (values {lineage})
+            select parsed.* exclude (filename), lineage.file, lineage.part, current_timestamp
+            from parsed
+            inner join lineage on parsed.filename = lineage.source"""
     ).fetchone()[0]
     return int(rows)
 
@@ -203,31 +213,18 @@ def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -
             bad.append((line_no, json.loads(text).get("id"), "does not fit the raw schema: " + error, text))
         tmp_path = Path(tmp) / "lines.jsonl"
         tmp_path.write_text("".join(t + "\n" for _, t in kept), encoding="utf-8")
-        loaded = _insert_from(con, entity, tmp_path, raw) if kept else 0
+        loaded = _insert_files(con, entity, {str(tmp_path): raw}) if kept else 0
     quarantine.add(entity, raw, sorted(bad))
     return records, loaded, len(bad)
 
 
 def _insert_together(con, entity: str, pending: list[RawFile]) -> dict[str, int] | None:
-    """Every pending file in one read_json (DuckDB reads the files in parallel), in one transaction.
-    Returns the rows loaded per file, or None (nothing kept) if any file fails to parse or holds a record
-    without a valid id: those files then go through the per-file path, which finds the bad lines."""
+    """The pending files in one transaction. Returns the rows loaded per file, or None (nothing kept) if any
+    file fails to parse or holds a record without a valid id: the per-file path then finds the bad lines."""
     paths = [str(raw.path) for raw in pending]
-    partitions = ", ".join(f"({_sql_str(str(raw.path))}, {_sql_str(raw.partition) if raw.partition else 'null'})" for raw in pending)
     con.execute("begin")
     try:
-        con.execute(
-            f"""insert into raw.{entity}
-                with parsed as (
-                    select * from read_json([{", ".join(_sql_str(p) for p in paths)}], format='newline_delimited',
-                                            columns={columns_sql(entity)}, maximum_object_size=67108864,
-                                            hive_partitioning=false, filename=true)
-                ),
-                partitions(file, part) as (values {partitions})
-                select parsed.* exclude (filename), parsed.filename, partitions.part, current_timestamp
-                from parsed
-                inner join partitions on parsed.filename = partitions.file"""
-        )
+        _insert_files(con, entity, {str(raw.path): raw for raw in pending})
         counts = con.execute(
             f"""select _file, count(*), count(*) filter (where id is null or not regexp_full_match(id, ?))
                 from raw.{entity} where _file in (select unnest(?::varchar[])) group by _file""",
@@ -246,22 +243,9 @@ def _insert_together(con, entity: str, pending: list[RawFile]) -> dict[str, int]
 
 def _insert_one(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
     """One file: the typed read if every record fits, else line by line. Returns (records, loaded, quarantined)."""
-    path_sql = _sql_str(str(raw.path))
-    clean = False
-    con.execute("begin")
-    try:
-        loaded = _insert_from(con, entity, raw.path, raw)
-        bad_ids = con.execute(
-            f"select count(*) from raw.{entity} where _file = {path_sql} and (id is null or not regexp_full_match(id, ?))",
-            [id_regex(entity)],
-        ).fetchone()[0]
-        clean = bad_ids == 0
-    except duckdb.Error:
-        clean = False
-    if clean:
-        con.execute("commit")
-        return _records(raw), loaded, 0
-    con.execute("rollback")
+    loaded = _insert_together(con, entity, [raw])
+    if loaded is not None:
+        return _records(raw), loaded[str(raw.path)], 0
     return _load_line_by_line(con, entity, raw, quarantine)
 
 

@@ -85,7 +85,7 @@ select
     source.* exclude (raw_rowid),
     winners.work_id,
     winners.versions_seen,
-    -- When this row was (re)built: the per-work staging models rebuild the works built after their last build.
+    -- When this row was (re)built: the per-work models rebuild the works built after their own last build.
     current_timestamp::timestamp as _built_at
 from source
 inner join winners
