@@ -7,29 +7,24 @@ build database after `dbt build` returns (DuckDB has one writer at a time, and d
 
 
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..lib.duckdb_io import connect, table_metadata
+from ..resources import dbt_project, dbt_resource
 from ..settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
 
 OWNER = "team:analytics-engineering"
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def _manifest_is_stale() -> bool:
@@ -42,26 +37,6 @@ def _manifest_is_stale() -> bool:
     return any(p.stat().st_mtime > built for p in files)
 
 
-class WarehouseDbtCli(DbtCliResource):
-    """The venv's own dbt-core, invoked without two costs a step would otherwise pay before dbt starts:
-    a `dbt --version` subprocess (its version is the installed package's) and an in-process dbt adapter
-    (used only to fetch row counts and columns, which this project reads from DuckDB itself)."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
-
-
-def dbt_resource() -> DbtCliResource:
-    # The venv's own dbt, so nothing depends on PATH.
-    return WarehouseDbtCli(
-        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(Path(sys.executable).parent / "dbt")
-    )
-
-
 def _prepare_manifest() -> None:
     """Parse when the manifest is missing or stale, or was parsed for another database path.
 
@@ -72,7 +47,8 @@ def _prepare_manifest() -> None:
     os.environ["DBT_DUCKDB_PATH"] = build_path
     marker = Path(dbt_project.manifest_path).parent / ".parsed_for"
     if _manifest_is_stale() or not marker.exists() or marker.read_text() != build_path:
-        dbt_resource().cli(["parse", "--quiet"], target_path=Path(dbt_project.manifest_path).parent).wait()
+        # A dbt process: the code location that loads these definitions keeps no dbt state of its own.
+        dbt_resource(in_process=False).cli(["parse", "--quiet"], target_path=Path(dbt_project.manifest_path).parent).wait()
         marker.write_text(build_path)
 
 
@@ -337,7 +313,7 @@ def _stop_if_a_gate_failed(context: dg.AssetExecutionContext) -> None:
     validation runs once per run whichever asks first (the asset check or this step)."""
     from ..checks.staging_checks import failed_staging_gates
 
-    failed = failed_staging_gates(context.run_id)
+    failed = failed_staging_gates(context.run.run_id)
     if failed:
         raise dg.Failure(f"Not building the marts: staging contracts failed in this run: {'; '.join(failed)}")
 

@@ -32,7 +32,7 @@ from dagster_dbt import DbtCliResource
 from ..lib.duckdb_io import connect
 from ..settings import load_settings
 from . import dbt as dbt_module
-from .dbt import dbt_project
+from ..resources import dbt_project
 from .raw import RAW_SPECS
 
 OWNER = "team:data-engineering"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..assets.dbt import dbt_project
+from ..resources import dbt_project
 from ..settings import PROJECT_ROOT
 
 @dataclass(frozen=True)
