@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -29,6 +29,14 @@ from pydantic import Field
 from .settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+
+@lru_cache(maxsize=1)
+def dbt_manifest() -> dict:
+    """The parsed project's manifest.json (made when the definitions load), read once per process."""
+    return json.loads(Path(dbt_project.manifest_path).read_text())
+
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 PROJECT_TARGET = Path(dbt_project.project_dir) / dbt_project.target_path  # where `dbt parse` leaves its state

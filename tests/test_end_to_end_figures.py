@@ -207,7 +207,7 @@ def test_funding_is_read_from_every_schema_era(con):
 
 
 def test_every_built_model_and_column_is_documented(con):
-    from dagster_project.checks.contract import manifest
+    from dagster_project.resources import dbt_manifest as manifest
 
     nodes = [n for n in manifest()["nodes"].values() if n["resource_type"] == "model" and n["package_name"] == "eu_cn_ai"]
     undocumented = []

@@ -16,7 +16,7 @@ DBT_DIR = ROOT / "dbt"
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    from dagster_project.checks.contract import manifest as load
+    from dagster_project.resources import dbt_manifest as load
 
     return load()
 

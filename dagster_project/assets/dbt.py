@@ -1,8 +1,9 @@
 """The dbt project (staging → intermediate → marts, plus the reference seeds) as Dagster assets.
 
 dbt tests arrive as asset checks on the models they test; the reference seeds' tests (most of the project's
-tests, on data that changes a few times a year) are summarised on each seed's materialisation instead. Row counts and previews are read from the
-build database after `dbt build` returns (DuckDB has one writer at a time, and dbt is it until then).
+tests, on data that changes a few times a year) are summarised on each seed's materialisation instead. Row
+counts and previews are read from the build database after `dbt build` returns (DuckDB has one writer at a
+time, and dbt is it until then).
 """
 
 
@@ -21,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..lib.duckdb_io import connect, table_metadata
-from ..resources import dbt_project, dbt_resource
+from ..resources import dbt_manifest, dbt_project, dbt_resource
 from ..settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
 
 OWNER = "team:analytics-engineering"
@@ -241,7 +242,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, with_referenc
     # dbt.log at debug level is ~6 MB a step; Dagster keeps the debug events (stdout) anyway.
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     args = ["build"]
-    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    manifest = dbt_manifest()
     full_refresh = os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
     to_record: dict[str, str] = {}  # fingerprints to record once the build has passed
     if with_reference:

@@ -9,12 +9,10 @@ staging models. Great Expectations suites are built from those, so each rule is 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from ..resources import dbt_project
+from ..resources import dbt_manifest
 from ..settings import PROJECT_ROOT
 
 @dataclass(frozen=True)
@@ -30,11 +28,6 @@ class Rule:
     @property
     def name(self) -> str:
         return f"{self.column}:{self.kind}"
-
-
-@lru_cache(maxsize=1)
-def manifest() -> dict:
-    return json.loads(Path(dbt_project.manifest_path).read_text())
 
 
 def _rules_from_meta(column: str, contract: dict) -> list[Rule]:
@@ -63,7 +56,7 @@ def seed_values(ref: str) -> tuple:
 
 
 def source_rules(source: str, table: str) -> list[Rule]:
-    node = manifest()["sources"][f"source.{manifest()['metadata'].get('project_name', 'eu_cn_ai')}.{source}.{table}"]
+    node = dbt_manifest()["sources"][f"source.{dbt_manifest()['metadata'].get('project_name', 'eu_cn_ai')}.{source}.{table}"]
     rules = []
     for name, col in node.get("columns", {}).items():
         rules.extend(_rules_from_meta(name, (col.get("meta") or {}).get("contract") or {}))
@@ -72,7 +65,7 @@ def source_rules(source: str, table: str) -> list[Rule]:
 
 def contract_rules(model: str) -> list[Rule]:
     """Only the `meta.contract` rules of a model's columns (what its dbt tests do not already run)."""
-    m = manifest()
+    m = dbt_manifest()
     node = m["nodes"].get(f"model.{m['metadata'].get('project_name', 'eu_cn_ai')}.{model}", {})
     rules: list[Rule] = []
     for name, col in node.get("columns", {}).items():

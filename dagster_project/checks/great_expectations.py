@@ -10,13 +10,12 @@ refresh costs what it adds, not what the table holds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
-import hashlib
 
 import duckdb
 

@@ -8,13 +8,14 @@ import dagster as dg
 
 from ..lib.duckdb_io import connect
 from ..settings import load_settings
-from .contract import contract_rules, manifest
+from ..resources import dbt_manifest
+from .contract import contract_rules
 from .great_expectations import ValidationOutcome, check_result, validate_table
 
 
 def _staging_models_with_contracts() -> list[tuple[str, str]]:
     found = []
-    for node in manifest()["nodes"].values():
+    for node in dbt_manifest()["nodes"].values():
         if node.get("resource_type") == "model" and node.get("schema") == "staging" and contract_rules(node["name"]):
             found.append((node["schema"], node["name"]))
     return sorted(found)

@@ -3,8 +3,8 @@
 The fast path is one typed `read_json` over every new or changed file of an entity (DuckDB streams them,
 in parallel). If any file fails it, or holds a record without a valid id, nothing of it is kept and each file
 is read on its own instead; only a file that fails that too is read line by line in Python to find the bad
-lines; those go to the
-quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason, and the rest loads.
+lines. Those go to the quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason,
+and the rest loads.
 Every file is logged in `raw.load_log` with its size and sha256, so an unchanged file is not loaded twice
 and `records = loaded + quarantined` can be checked per file.
 """
