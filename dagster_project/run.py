@@ -89,7 +89,7 @@ def main() -> int:
 
     settings = load_settings()
     print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
-    job = defs.resolve_job_def("full_refresh")
+    job = defs.resolve_job_def("update_warehouse")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.get(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},

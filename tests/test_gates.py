@@ -169,7 +169,7 @@ def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypa
 
 def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_failing_until_fixed(tmp_path):
     from dagster_project.checks.contract import Rule
-    from dagster_project.checks.great_expectations import validate_table
+    from dagster_project.checks.ge_validation import failure_text, validate_table
 
     rules = [Rule("country_code", "in_set", "error", values=("CN", "DE", "GB"))]
     results = tmp_path / "validations"
@@ -183,6 +183,9 @@ def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_faili
         con.execute("insert into raw.rows values (100, 'CN', timestamp '2026-02-01'), (101, 'UK', timestamp '2026-02-01')")
         second = validate_table(con, "raw.rows", rules, results, "run2")
         assert not second.passed and second.rows == 2 and second.unexpected == {"country_code:in_set": 1}
+        # The failure names its rule, its count and the failing row (by id).
+        assert second.samples == {"country_code:in_set": [{"country_code": "UK", "id": "101"}]}
+        assert "country_code:in_set fails on 1 row(s)" in failure_text(second) and '"101"' in failure_text(second)
         assert second.since == "2026-01-01 00:00:00"
         # A failed validation does not move the mark: the bad row is judged again in every run until it is gone.
         third = validate_table(con, "raw.rows", rules, results, "run3")
