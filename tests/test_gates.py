@@ -41,7 +41,7 @@ def _run(monkeypatch, tmp_path: Path, root: Path, **env: str):
     set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(root), **env)
     from dagster_project.definitions import defs
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = defs.resolve_job_def("update_warehouse").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     for event in result.all_events:  # shown by pytest only when a test fails
         if event.event_type_value == "STEP_FAILURE":
             print(event.step_key, str(event.event_specific_data.error)[:2000])
@@ -115,6 +115,9 @@ def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, 
     check = _checks(result)["openalex/institutions:contract"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    # The failure names the rule, its count and the failing record.
+    assert check.metadata["failing_samples"].value["country_code:in_set"][0]["country_code"] == "UK"
+    assert "country_code:in_set fails on 1 row(s)" in check.description
     assert Path(check.metadata["ge_result"].value).exists()
     assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in _materialised(result))
 
@@ -135,12 +138,19 @@ def test_an_unknown_country_code_on_a_work_stops_the_marts_at_staging(monkeypatc
 
     _rewrite_part(root, "works", plant, newest=True)  # the oldest partition's versions are superseded
     result = _run(monkeypatch, tmp_path, root)
-    check = _checks(result)["staging/stg_openalex__authorship_institutions:ge_contract"]
+    # The staging rule is a dbt test: the one `dbt build` of the run fails it and skips everything downstream.
+    check = _checks(result)["staging/stg_openalex__authorship_institutions:stg_openalex__authorship_institutions_country_code_is_iso_3166"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    assert check.metadata["dagster_dbt/failed_row_count"].value == 1
+    table = check.metadata["failing_rows_table"].value
+    with duckdb.connect(str(tmp_path / "warehouse" / "build" / "openalex.duckdb"), read_only=True) as con:
+        assert con.execute(f"select * from {table}").fetchall() == [("UK",)]
     done = _materialised(result)
     assert "staging/stg_openalex__authorship_institutions" in done
-    assert not any(k.startswith(("marts/", "warehouse/")) for k in done)
+    assert not done & {"intermediate/int_work_countries_aggregated", "marts/fct_eu_cn_works", "marts/headline_figures",
+                       "warehouse/published"}
+    dbt_steps = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in dbt_steps] == ["dbt_build"]
 
 
 def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypatch, tmp_path):
@@ -198,3 +208,30 @@ def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_faili
         stricter = [Rule("country_code", "in_set", "error", values=("DE",))]
         again = validate_table(con, "raw.rows", stricter, results, "run6")
         assert again.rows == 101 and again.unexpected == {"country_code:in_set": 1}
+
+
+def test_each_reference_seed_has_one_check_summarising_its_dbt_tests(demo_run):
+    from dagster_project.definitions import defs
+
+    seeds = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "reference"}
+    checks = {k: v for k, v in _checks(demo_run["result"]).items() if k.startswith("reference/")}
+    assert set(checks) == {f"{k.to_user_string()}:dbt_tests" for k in seeds}
+    for name, check in checks.items():
+        assert check.passed and check.metadata["dbt_tests_failed"].value == "none", name
+        assert check.metadata["dbt_tests_passed"].value >= 1, name
+
+
+def test_a_seed_check_fails_when_one_of_its_dbt_tests_fails_and_names_it():
+    from dagster_project.assets.dbt import SEED_CHECK, _seed_check_summaries
+
+    key = dg.AssetKey(["reference", "countries"])
+    results = [
+        dg.AssetCheckResult(asset_key=key, check_name=SEED_CHECK, passed=True, metadata={"unique_id": "test.eu_cn_ai.a"}),
+        dg.AssetCheckResult(asset_key=key, check_name=SEED_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                            metadata={"unique_id": "test.eu_cn_ai.b"}),
+    ]
+    manifest = {"nodes": {"test.eu_cn_ai.b": {"name": "unique_countries_iso2"}}}
+    [summary] = _seed_check_summaries({key: results}, manifest, {"test.eu_cn_ai.b": 'test_failures."b"'})
+    assert not summary.passed and summary.severity == dg.AssetCheckSeverity.ERROR
+    assert summary.description == "1 of 2 dbt tests passed; failed: unique_countries_iso2"
+    assert summary.metadata["failing_rows_tables"].value == 'test_failures."b"'

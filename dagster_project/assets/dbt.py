@@ -150,6 +150,9 @@ def _build_args(context: dg.AssetExecutionContext, build_path: Path, manifest: M
     seeds reloaded by the same flag). The seeds and their tests (~150 nodes) run only when the reference data or
     its tests changed since they last loaded and passed."""
     args = ["build", *dbt_vars(build_path)]
+    # dbt's unit tests check the SQL on fixed inputs, not the data: they run with the test suite
+    # (tests/test_dbt_resource.py), as dbt advises, not in every run.
+    excluded = ["resource_type:unit_test"]
     full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true" or os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
     to_record: dict[str, str] = {}
     fingerprints, reference_tables = recorded_state(build_path)
@@ -163,9 +166,10 @@ def _build_args(context: dg.AssetExecutionContext, build_path: Path, manifest: M
     seed_tables = {f"reference.{node['alias']}" for node in seed_nodes(manifest).values()}
     if not full_refresh and fingerprints.get("reference") == reference and seed_tables <= reference_tables:
         context.log.info(f"Reference seeds unchanged since their last load and tests ({reference[:12]}): not reloaded")
-        args += ["--exclude", "resource_type:seed"]
+        excluded.append("resource_type:seed")
     else:
         to_record["reference"] = reference
+    args += ["--exclude", " ".join(excluded)]
     if full_refresh:
         args.append("--full-refresh")
     return args, to_record
