@@ -222,16 +222,17 @@ def test_each_reference_seed_has_one_check_summarising_its_dbt_tests(demo_run):
 
 
 def test_a_seed_check_fails_when_one_of_its_dbt_tests_fails_and_names_it():
-    from dagster_project.assets.dbt import SEED_CHECK, _seed_check_summaries
+    from dagster_project.assets.dbt import _seed_check_summaries
+    from dagster_project.resources import dbt_manifest
 
-    key = dg.AssetKey(["reference", "countries"])
-    results = [
-        dg.AssetCheckResult(asset_key=key, check_name=SEED_CHECK, passed=True, metadata={"unique_id": "test.eu_cn_ai.a"}),
-        dg.AssetCheckResult(asset_key=key, check_name=SEED_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                            metadata={"unique_id": "test.eu_cn_ai.b"}),
-    ]
-    manifest = {"nodes": {"test.eu_cn_ai.b": {"name": "unique_countries_iso2"}}}
-    [summary] = _seed_check_summaries({key: results}, manifest, {"test.eu_cn_ai.b": 'test_failures."b"'})
+    manifest = dbt_manifest()
+    on_countries = sorted(uid for uid, n in manifest["nodes"].items()
+                          if n["resource_type"] == "test" and n.get("attached_node") == "seed.eu_cn_ai.countries")[:2]
+    assert len(on_countries) == 2
+    passed, failed = on_countries
+    [summary] = _seed_check_summaries({passed: "pass", failed: "fail"}, manifest, {failed: 'test_failures."x"'})
+    assert summary.asset_key == dg.AssetKey(["reference", "countries"])
     assert not summary.passed and summary.severity == dg.AssetCheckSeverity.ERROR
-    assert summary.description == "1 of 2 dbt tests passed; failed: unique_countries_iso2"
-    assert summary.metadata["failing_rows_tables"].value == 'test_failures."b"'
+    name = manifest["nodes"][failed]["name"]
+    assert summary.description == f"1 of 2 dbt tests passed; failed: {name} (fail)"
+    assert summary.metadata["failing_rows_tables"].value == 'test_failures."x"'

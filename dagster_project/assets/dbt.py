@@ -10,9 +10,12 @@ Row counts, previews and the rows of failed tests are read from the build databa
 
 
 import json
+import logging
 import os
+import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +63,51 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         return [OWNER]
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None or not tests_seeds_only(manifest, unique_id):
-            return spec
-        # Every test on a seed maps to the seed's one check (~140 tests, most of the project's): the step below
-        # reports them as one result per seed.
+        if not tests_seeds_only(manifest, unique_id):
+            return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        # Every test on a seed (~140, most of the project's) maps to the seed's one check; dagster-dbt reports each
+        # test's result as an observation, and the step below sums them up into one result per seed.
         return dg.AssetCheckSpec(
-            name=SEED_CHECK, asset=spec.asset_key, metadata=spec.metadata,
+            name=SEED_CHECK, asset=self.get_asset_key(manifest["nodes"][_tested_seed(manifest, unique_id)]),
             description="The dbt tests on this reference seed (its yml and dbt/tests/reference): all must pass; "
                         "the result names any that failed.",
         )
+
+
+def _tested_seed(manifest: Mapping[str, Any], unique_id: str) -> str:
+    """The seed a test on seeds belongs to: its attached node, else the one its dagster meta names, else its first."""
+    node = manifest["nodes"][unique_id]
+    parents = sorted(node["depends_on"]["nodes"])
+    named = ((node.get("config") or {}).get("meta") or {}).get("dagster", {}).get("ref", {}).get("name")
+    by_name = [p for p in parents if manifest["nodes"][p]["name"] == named]
+    return node.get("attached_node") or (by_name or parents)[0]
+
+
+class _SeedTestNoticeFilter(logging.Filter):
+    """dagster-dbt warns about every test result it reports as an observation rather than a check: the seed tests'
+    are reported so by design (~140 warnings, each a stored event of the run)."""
+
+    NOTICE = re.compile(r"^Logging an `AssetObservation` instead of an `AssetCheckResult` for dbt test `([^`]+)`")
+
+    def __init__(self, seed_test_names: set[str]):
+        super().__init__()
+        self.seed_test_names = seed_test_names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        notice = self.NOTICE.match(str(record.msg))
+        return not (notice and notice.group(1) in self.seed_test_names)
+
+
+@contextmanager
+def _seed_test_notices_dropped(manifest: Mapping[str, Any]) -> Iterator[None]:
+    names = {node["name"] for uid, node in manifest["nodes"].items() if tests_seeds_only(manifest, uid)}
+    dbt_events_logger = logging.getLogger("dagster.builtin")  # dagster-dbt's get_dagster_logger()
+    notice_filter = _SeedTestNoticeFilter(names)
+    dbt_events_logger.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        dbt_events_logger.removeFilter(notice_filter)
 
 
 translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -107,27 +145,35 @@ def _store_failing_rows(build_path: Path, results: list[dict[str, Any]]) -> dict
     return stored
 
 
-def _unique_id(event: dg.AssetCheckResult) -> str:
+def _unique_id(event: dg.AssetCheckResult | dg.AssetObservation) -> str:
     value = (event.metadata or {}).get("unique_id")
     return str(getattr(value, "value", value) or "")
 
 
-def _seed_check_summaries(seed_results: dict[dg.AssetKey, list[dg.AssetCheckResult]], manifest: Mapping[str, Any],
+def _status(event: dg.AssetObservation) -> str:
+    value = (event.metadata or {}).get("status")
+    return str(getattr(value, "value", value) or "")
+
+
+def _seed_check_summaries(seed_tests: dict[str, str], manifest: Mapping[str, Any],
                           failures: dict[str, str]) -> list[dg.AssetCheckResult]:
-    """One result per seed from the results of the dbt tests on it."""
+    """One result per seed from the statuses of the dbt tests on it (test unique_id -> dbt status)."""
+    by_seed: dict[dg.AssetKey, list[tuple[str, str]]] = {}
+    for unique_id, status in seed_tests.items():
+        key = translator.get_asset_key(manifest["nodes"][_tested_seed(manifest, unique_id)])
+        by_seed.setdefault(key, []).append((unique_id, status))
     summaries = []
-    for key, results in sorted(seed_results.items(), key=lambda item: item[0].to_user_string()):
-        failed = [r for r in results if not r.passed]
-        names = [manifest["nodes"].get(_unique_id(r), {}).get("name", _unique_id(r)) for r in failed]
-        errors = any(r.severity == dg.AssetCheckSeverity.ERROR for r in failed)
+    for key, tests in sorted(by_seed.items(), key=lambda item: item[0].to_user_string()):
+        failed = sorted((uid, status) for uid, status in tests if status != "pass")
+        names = [f"{manifest['nodes'][uid]['name']} ({status})" for uid, status in failed]
         summaries.append(dg.AssetCheckResult(
             asset_key=key, check_name=SEED_CHECK, passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
-            description=f"{len(results) - len(failed)} of {len(results)} dbt tests passed"
+            severity=dg.AssetCheckSeverity.WARN if all(s == "warn" for _, s in failed) else dg.AssetCheckSeverity.ERROR,
+            description=f"{len(tests) - len(failed)} of {len(tests)} dbt tests passed"
                         + (f"; failed: {', '.join(names)}" if names else ""),
             metadata={
-                "dbt_tests_passed": len(results) - len(failed), "dbt_tests_failed": ", ".join(names) or "none",
-                "failing_rows_tables": ", ".join(failures[u] for r in failed if (u := _unique_id(r)) in failures) or "none",
+                "dbt_tests_passed": len(tests) - len(failed), "dbt_tests_failed": ", ".join(names) or "none",
+                "failing_rows_tables": ", ".join(failures[uid] for uid, _ in failed if uid in failures) or "none",
             },
         ))
     return summaries
@@ -183,15 +229,16 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     manifest = dbt_manifest()
     args, to_record = _build_args(context, settings.build_path, manifest)
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    with _seed_test_notices_dropped(manifest):
+        events = list(invocation.stream())
     if invocation.is_successful():
         record_fingerprints(settings.build_path, to_record)
     failures = _store_failing_rows(settings.build_path, _run_results(Path(invocation.target_path)))
-    seed_results: dict[dg.AssetKey, list[dg.AssetCheckResult]] = {}
+    seed_tests: dict[str, str] = {}  # a seed test's unique_id -> its dbt status
     with connect(settings.build_path, read_only=True) as con:
         for event in events:
-            if isinstance(event, dg.AssetCheckResult) and event.check_name == SEED_CHECK:
-                seed_results.setdefault(event.asset_key, []).append(event)
+            if isinstance(event, dg.AssetObservation) and tests_seeds_only(manifest, _unique_id(event)):
+                seed_tests[_unique_id(event)] = _status(event)  # one per parent seed: summarised below
                 continue
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 table = failures.get(_unique_id(event))
@@ -206,7 +253,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                     except Exception as exc:  # a relation dbt did not build (skipped)
                         context.log.debug(f"no row count for {relation}: {exc}")
             yield event
-    yield from _seed_check_summaries(seed_results, manifest, failures)
+    yield from _seed_check_summaries(seed_tests, manifest, failures)
     if not invocation.is_successful():
         raise dg.Failure(
             "dbt build failed: see the failed models and checks of this run; dbt skipped everything downstream of "

@@ -1,3 +1,4 @@
+-- Named as the Dagster check it replaced (a Python check before), so the check keeps its history.
 -- For every count metric reported per year and for the span, the years add up to the span figure.
 -- Returns the metrics whose years do not.
 with figures as (

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'headline_figures'}}}) }}
+-- Named as the Dagster check it replaced (a Python check before), so the check keeps its history.
 -- The headline figures agree with the marts they summarise: Europe–China works = rows of fct_eu_cn_works (per
 -- year and span), Europe's AI output = agg_country_year, PLA / defence-linked works = the flags of
 -- fct_eu_cn_works; and every mart row carries the same dataset label and definition set.
