@@ -200,6 +200,36 @@ def test_filters_sent_through_pyalex_are_the_documented_ones():
     assert europe_both.query.filter_string.endswith(f"authorships.institutions.country_code:{europe}")
 
 
+def test_europe_is_the_countries_seed_column_named_by_the_dbt_var(tmp_path):
+    import csv
+
+    import yaml
+
+    project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())
+    with (PROJECT_ROOT / "seeds" / "countries.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    flagged = lambda column: tuple(sorted(r["iso2"] for r in rows if r[column] == "1"))  # noqa: E731
+    assert STUDY.europe == flagged(project["vars"]["europe_definition"])
+    # Another definition in the var gives that column's countries (EU27 + GB: no CH, NO, IS, LI).
+    (tmp_path / "dbt").mkdir()
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "countries.csv").write_text((PROJECT_ROOT / "seeds" / "countries.csv").read_text())
+    project["vars"]["europe_definition"] = "europe_eu27_uk"
+    (tmp_path / "dbt" / "dbt_project.yml").write_text(yaml.safe_dump(project))
+    narrower = api.StudyScope.from_dbt(tmp_path / "dbt" / "dbt_project.yml")
+    assert narrower.europe == flagged("europe_eu27_uk") and len(narrower.europe) == 28 and "CH" not in narrower.europe
+    assert narrower.years == STUDY.years
+    # A malformed flag is named by file and line.
+    lines = (tmp_path / "seeds" / "countries.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("europe_eu27_uk")] = "yes"
+    lines[3] = ",".join(cells)
+    (tmp_path / "seeds" / "countries.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"countries\.csv line 4: europe_eu27_uk is 'yes'"):
+        api.StudyScope.from_dbt(tmp_path / "dbt" / "dbt_project.yml")
+
+
 def test_the_stand_in_answers_like_openalex(server):
     import requests
 
