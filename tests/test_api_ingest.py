@@ -339,9 +339,11 @@ def test_the_key_is_required_and_a_wrong_key_fails_fast_and_clean(server, settin
     assert time.monotonic() - started < 5
     assert "not-the-key-3a9f" not in str(info.value) and "not-the-key-3a9f" not in log.text()
     assert server.requests(status=401) and not server.requests(status=200)
-    monkeypatch.delenv("OPENALEX_API_KEY")
+    # Settings without a key (the settings check refuses source=api without one) are refused before any request.
+    before = len(server.requests())
     with pytest.raises(api.ApiAuthError, match="OPENALEX_API_KEY is not set"):
-        api.fetch(load_settings(), log, **FAST)
+        api.fetch(replace(load_settings(), api_key=None), log, **FAST)
+    assert len(server.requests()) == before
 
 
 FAULTS = {
