@@ -98,9 +98,9 @@ class _Fetch:
             plan = self.plan()
             fingerprint = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
             self.ck = Checkpoint.open(self.root / ".checkpoint", fingerprint, plan, self.log)
-            stats = self.ck.state["stats"]  # earlier runs' HTTP counters, added up
-            stats["total_before_this_run"] = HttpStats.merge(stats.get("total_before_this_run") or {}, stats.get("this_run") or {})
-            stats["this_run"] = {}
+            http = self.ck.state["stats"]  # earlier runs' HTTP counters, added up
+            http["total_before_this_run"] = HttpStats.merge(http.get("total_before_this_run") or {}, http.get("this_run") or {})
+            http["this_run"] = {}
             self.info(f"OpenAlex API fetch from {self.client.base_url}: {len(plan['works_queries'])} works queries, "
                       f"{len(plan['count_queries'])} group_by counts, years {self.scope.start_year}-{self.scope.end_year}")
             try:
