@@ -148,7 +148,8 @@ class OpenAlexClient:
         self.stats = HttpStats()
         self._key = api_key
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {api_key}", "User-Agent": f"pyalex/{pyalex.__version__}"})
+        self.session.headers.update({"Authorization": f"Bearer {api_key}",
+                                     "User-Agent": f"eu-cn-ai-warehouse pyalex/{pyalex.__version__}"})
         if email:
             self.session.headers["From"] = email  # OpenAlex's polite pool
         if (urlsplit(base_url).hostname or "") in ("127.0.0.1", "localhost", "::1"):
