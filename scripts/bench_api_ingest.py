@@ -79,39 +79,40 @@ def main() -> None:
     with StandIn(dataset, api_key=KEY) as server:
         print(f"stand-in: {len(dataset.works)} works ({args.demo_works} demo + real), {len(dataset.institutions)} "
               f"institutions, {len(dataset.funders)} funders; ready in {time.perf_counter() - t0:.1f} s")
-        tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
-        os.environ.update(RAW_DIR=str(tmp / "raw"), OPENALEX_SOURCE="api", OPENALEX_API_KEY=KEY, OPENALEX_API_URL=server.url)
-        os.environ.pop("OPENALEX_EMAIL", None)
-        settings = load_settings()
-        queries = api.StudyScope.from_dbt().works_queries()
-        for q in queries:  # warm the stand-in's filter cache, as a real server would be warm
-            server.matching("works", q.filter_string)
+        with tempfile.TemporaryDirectory(prefix="bench_api_") as tmp_dir:
+            tmp = Path(tmp_dir)
+            os.environ.update(RAW_DIR=str(tmp / "raw"), OPENALEX_SOURCE="api", OPENALEX_API_KEY=KEY, OPENALEX_API_URL=server.url)
+            os.environ.pop("OPENALEX_EMAIL", None)
+            settings = load_settings()
+            queries = api.StudyScope.from_dbt().works_queries()
+            for q in queries:  # warm the stand-in's filter cache, as a real server would be warm
+                server.matching("works", q.filter_string)
 
-        raw, raw_mb, pyx, works_rate, total = [], [], [], [], []
-        for _ in range(args.repeat):
-            n, size, secs = plain_requests(server.url, queries)
-            raw.append(n / secs)
-            raw_mb.append(size / secs / 1e6)
-            n2, secs2 = client_only(server.url, queries)
-            assert n2 == n, (n2, n)
-            pyx.append(n2 / secs2)
-            server.reset()
-            t1 = time.perf_counter()
-            stats = api.fetch(settings, logging.getLogger("bench"), progress=False).stats
-            total.append(time.perf_counter() - t1)
-            works_rate.append(stats["works_fetched"] / stats["phase_durations_s"]["works"])
-        print(f"records per run: {n} works records over {len(queries)} queries "
-              f"({stats['records']['works']} unique), {stats['pages']['works']} pages of <= 200")
-        print(f"stand-in raw serving rate (plain requests, JSON parsed): {max(raw):8.0f} records/s "
-              f"({max(raw_mb):.1f} MB/s; median {statistics.median(raw):.0f})")
-        print(f"client paging alone (pyalex URLs, tenacity layer):      {max(pyx):8.0f} records/s "
-              f"(median {statistics.median(pyx):.0f})")
-        print(f"fetch works phase (client + checkpointed pages):        {max(works_rate):8.0f} records/s "
-              f"(median {statistics.median(works_rate):.0f})")
-        print(f"fetch whole run: {min(total):.2f} s best (median {statistics.median(total):.2f} s) for "
-              f"{stats['requests']} requests: works, {stats['pages']['work_counts']} group_by counts, "
-              f"{stats['pages']['institutions']}+{stats['pages']['funders']} entity batches, landing "
-              f"{stats['bytes_written'] / 1e6:.1f} MB; phases {stats['phase_durations_s']}")
+            raw, raw_mb, pyx, works_rate, total = [], [], [], [], []
+            for _ in range(args.repeat):
+                n, size, secs = plain_requests(server.url, queries)
+                raw.append(n / secs)
+                raw_mb.append(size / secs / 1e6)
+                n2, secs2 = client_only(server.url, queries)
+                assert n2 == n, (n2, n)
+                pyx.append(n2 / secs2)
+                server.reset()
+                t1 = time.perf_counter()
+                stats = api.fetch(settings, logging.getLogger("bench"), progress=False).stats
+                total.append(time.perf_counter() - t1)
+                works_rate.append(stats["works_fetched"] / stats["phase_durations_s"]["works"])
+            print(f"records per run: {n} works records over {len(queries)} queries "
+                  f"({stats['records']['works']} unique), {stats['pages']['works']} pages of <= 200")
+            print(f"stand-in raw serving rate (plain requests, JSON parsed): {max(raw):8.0f} records/s "
+                  f"({max(raw_mb):.1f} MB/s; median {statistics.median(raw):.0f})")
+            print(f"client paging alone (pyalex URLs, tenacity layer):      {max(pyx):8.0f} records/s "
+                  f"(median {statistics.median(pyx):.0f})")
+            print(f"fetch works phase (client + checkpointed pages):        {max(works_rate):8.0f} records/s "
+                  f"(median {statistics.median(works_rate):.0f})")
+            print(f"fetch whole run: {min(total):.2f} s best (median {statistics.median(total):.2f} s) for "
+                  f"{stats['requests']} requests: works, {stats['pages']['work_counts']} group_by counts, "
+                  f"{stats['pages']['institutions']}+{stats['pages']['funders']} entity batches, landing "
+                  f"{stats['bytes_written'] / 1e6:.1f} MB; phases {stats['phase_durations_s']}")
 
 
 if __name__ == "__main__":
