@@ -59,7 +59,7 @@ test: $(STAMP_TEST)
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev -h 127.0.0.1 -p 3000
 
 ## lock: refreeze constraints.txt from pyproject.toml
 lock: $(BIN)/python
