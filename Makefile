@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test dev docs lock install install-test clean bench report sql superset superset-test superset-lock
+.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock
 
 # The instance the UI and `make run` share: no telemetry, no "join the community" pop-up.
 INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
@@ -53,13 +53,28 @@ sql: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
 	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
 
-## test: the whole test suite (includes a real dbt build and Dagster materialisations)
-test: $(STAMP_TEST)
+## test: lint, then the whole test suite (real dbt builds, Dagster materialisations, a browser on the report)
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+## test-fast: the tests that run no whole Dagster job (under a minute)
+test-fast: $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars)
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check dagster_project tests scripts superset
+	$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 2
+
+# The report's browser check needs Chromium: Debian's package, installed once if the machine lacks it.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "Chromium is needed for the report's browser test: install it (Debian: apt-get install chromium)" >&2; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev -h 127.0.0.1 -p 3000
 
 ## lock: refreeze constraints.txt from pyproject.toml
 lock: $(BIN)/python
