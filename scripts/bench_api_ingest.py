@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import requests  # noqa: E402
+from openalex_standin import StandIn, load_dataset  # noqa: E402
 
 from dagster_project.ingest import openalex_api as api  # noqa: E402
 from dagster_project.ingest.openalex_api.client import OpenAlexClient  # noqa: E402
 from dagster_project.ingest.openalex_api.query import with_params  # noqa: E402
 from dagster_project.settings import load_settings  # noqa: E402
-from openalex_standin import StandIn, load_dataset  # noqa: E402
 
 KEY = "bench-key"
 

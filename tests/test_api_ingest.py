@@ -240,14 +240,17 @@ def test_the_stand_in_answers_like_openalex(server):
     assert requests.get(f"{server.url}/works/W1", headers=h).status_code == 404
     assert requests.get(f"{server.url}/works/{short(work['id'])}").status_code == 401
     assert requests.get(f"{server.url}/works", params={"api_key": KEY, "per-page": 1}).status_code == 200
-    grouped = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:2017-2022", "group_by": "publication_year"}).json()
+    by_year = {"filter": "publication_year:2017-2022", "group_by": "publication_year"}
+    grouped = requests.get(f"{server.url}/works", headers=h, params=by_year).json()
     assert {g["key"] for g in grouped["group_by"]} == {str(y) for y in range(2017, 2023)}
     assert sum(g["count"] for g in grouped["group_by"]) == grouped["meta"]["count"]
     assert set(grouped["group_by"][0]) == {"key", "key_display_name", "count"}
-    page = requests.get(f"{server.url}/works", headers=h, params={"filter": "institutions.country_code:cn|GB", "per-page": 7, "page": 2}).json()
+    second = {"filter": "institutions.country_code:cn|GB", "per-page": 7, "page": 2}
+    page = requests.get(f"{server.url}/works", headers=h, params=second).json()
     assert page["meta"]["page"] == 2 and len(page["results"]) == 7
     assert all({"CN", "GB"} & countries(r) for r in page["results"])
-    negated = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:>2016,language:!en", "per-page": 200}).json()
+    not_en = {"filter": "publication_year:>2016,language:!en", "per-page": 200}
+    negated = requests.get(f"{server.url}/works", headers=h, params=not_en).json()
     assert negated["results"] and all(r["publication_year"] > 2016 and r.get("language") != "en" for r in negated["results"])
     for bad in ({"filter": "bogus.field:1"}, {"per-page": 201}, {"filter": "publication_year:abc"}, {"cursor": "nonsense"}):
         answer = requests.get(f"{server.url}/works", headers=h, params=bad)

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import ApiFetchError
@@ -23,7 +23,7 @@ CHECKPOINT_VERSION = 2  # 2: HTTP stats without pyalex's own retry counters
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -61,7 +61,7 @@ class Checkpoint:
         self.dir, self.state = directory, state
 
     @classmethod
-    def open(cls, directory: Path, fingerprint: str, plan: dict, log) -> "Checkpoint":
+    def open(cls, directory: Path, fingerprint: str, plan: dict, log) -> Checkpoint:
         """Resume the checkpoint of the same plan (younger than RESUME_MAX_AGE), or start a new one."""
         state_file = directory / "state.json"
         if state_file.is_file():
@@ -70,7 +70,7 @@ class Checkpoint:
             except ValueError:
                 state = {}
             started = state.get("started_at")
-            age = datetime.now(timezone.utc) - datetime.fromisoformat(started) if started else None
+            age = datetime.now(UTC) - datetime.fromisoformat(started) if started else None
             if state.get("version") != CHECKPOINT_VERSION or state.get("fingerprint") != fingerprint:
                 log.warning(f"Dropping the checkpoint in {directory}: it belongs to a different fetch plan")
             elif age is None or age > RESUME_MAX_AGE:
@@ -82,7 +82,7 @@ class Checkpoint:
                 ck.save()
                 return ck
             shutil.rmtree(directory, ignore_errors=True)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         state = {
             "version": CHECKPOINT_VERSION, "fingerprint": fingerprint,
             "started_at": now.isoformat(timespec="seconds"), "fetch_date": now.date().isoformat(), "runs": 1,

@@ -24,10 +24,10 @@ import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import pyalex
@@ -99,7 +99,7 @@ def retry_after_seconds(headers) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        return (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+        return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
     except (TypeError, ValueError):
         return None
 

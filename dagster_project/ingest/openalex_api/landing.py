@@ -17,8 +17,8 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyalex
 

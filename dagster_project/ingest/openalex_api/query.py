@@ -128,7 +128,7 @@ class StudyScope:
     europe: tuple[str, ...]
 
     @classmethod
-    def from_dbt(cls, project_file: Path = DBT_PROJECT_FILE) -> "StudyScope":
+    def from_dbt(cls, project_file: Path = DBT_PROJECT_FILE) -> StudyScope:
         """The study's years, language, AI ids and Europe, from the dbt vars and the countries seed."""
         vars_ = _read_vars(project_file)
         return cls(

@@ -45,5 +45,5 @@ select
 from expected
 left join counts
     on expected.scope = counts.scope
-    and expected.publication_year = counts.publication_year
+        and expected.publication_year = counts.publication_year
 where counts.scope is null

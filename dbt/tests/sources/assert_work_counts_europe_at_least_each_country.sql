@@ -16,6 +16,6 @@ select
 from counts as country
 inner join counts as europe
     on country.publication_year = europe.publication_year
-    and europe.scope = 'EUROPE'
+        and europe.scope = 'EUROPE'
 where country.scope not in ('EUROPE', 'CN')
     and country.works_count > europe.works_count
