@@ -157,7 +157,8 @@ def column_chart(chart_id: str, title: str, categories: list[str], series: list[
         fig, ax = plt.subplots(figsize=(width, height))
         top = max([v or 0 for s in series for v in s.values.values()] + [v for s in series for v in s.merics.values()],
                   default=0)
-        _value_axis(ax, unit, top, horizontal=False)
+        upright = n >= 3
+        _value_axis(ax, unit, top * (1.12 if upright else 1), horizontal=False)
         per_pt = _points_to_data(ax, horizontal=False)
         k = 0
         for j, s in enumerate(series):
@@ -169,9 +170,12 @@ def column_chart(chart_id: str, title: str, categories: list[str], series: list[
                 if cat in s.merics:
                     ax.plot([x], [s.merics[cat]], marker="_", markersize=bar_w * 62, markeredgewidth=2.6, color=INK,
                             gid=f"{chart_id}-merics-{k}")
-                end = _label_anchor(value, s.merics.get(cat), VALUE_SIZE * 1.2, per_pt)
-                ax.annotate(fmt(value, unit), (x, end), xytext=(0, 5), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=VALUE_SIZE if n < 3 else VALUE_SIZE - 1, color=INK,
+                text = fmt(value, unit)
+                # Three bars a group leave no room for level labels side by side: they stand upright.
+                extent = len(text) * VALUE_SIZE * 0.62 if upright else VALUE_SIZE * 1.2
+                end = _label_anchor(value, s.merics.get(cat), extent, per_pt)
+                ax.annotate(text, (x, end), xytext=(0, 5), textcoords="offset points", ha="center", va="bottom",
+                            rotation=90 if upright else 0, fontsize=VALUE_SIZE, color=INK,
                             gid=f"{chart_id}-value-{k}")
                 k += 1
         ax.set_xticks(range(len(categories)), categories)
