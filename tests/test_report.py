@@ -56,7 +56,7 @@ def assert_printed(printed: str, value: float, unit: str, what: str) -> None:
 def charts(page: str) -> dict[str, ET.Element]:
     """Every inline chart of the page, by its id, parsed as XML."""
     out = {}
-    for svg in re.findall(r"<svg .*?</svg>", page, flags=re.S):
+    for svg in re.findall(r"<svg .*?</svg>", page, flags=re.DOTALL):
         root = ET.fromstring(svg)
         out[root.get("id")] = root
     return out
@@ -81,7 +81,7 @@ def test_the_page_is_self_contained_with_a_chart_per_section(page):
     for fetching in ("<script", "<link", "<img", "<iframe", "src=", "@import"):
         assert fetching not in page, fetching
     assert not re.search(r"url\((?!#)", page), "only the charts' own clip paths are referenced"
-    sections = re.findall(r'<section class="card" id="([\w-]+)">(.*?)</section>', page, flags=re.S)
+    sections = re.findall(r'<section class="card" id="([\w-]+)">(.*?)</section>', page, flags=re.DOTALL)
     assert [s for s, _ in sections] == ["shares", "uk", "countries", "risk", "links", "funding", "sources", "downloads"]
     assert all("<svg " in body for s, body in sections if s not in ("sources", "downloads"))
 
@@ -105,7 +105,8 @@ def test_tiles_and_comparison_rows_print_the_marts_figures(page, con):
 def test_the_charts_show_the_marts_values(page, con):
     svgs = charts(page)
     span = con.execute("select period from marts.agg_risk_year where not is_single_year").fetchone()[0]
-    years = [r[0] for r in con.execute("select period from marts.agg_risk_year where is_single_year order by 1").fetchall()]
+    years = [r[0] for r in con.execute(
+        "select period from marts.agg_risk_year where is_single_year order by 1").fetchall()]
 
     # Europe's share by year: series 0 (Europe), one bar per year, in order.
     for i, year in enumerate(years):
@@ -127,9 +128,9 @@ def test_the_charts_show_the_marts_values(page, con):
         assert_printed(group_text(svgs["risk-levels"], f"risk-levels-value-{i}"), n, "works", levels[i])
 
     # The links chart: each label is the pair's full names, each value its works.
-    links = con.execute("select european_institution_name, european_country_code, chinese_institution_name, eu_cn_works "
-                        "from marts.agg_institution_links order by eu_cn_works desc, european_institution_name, "
-                        "chinese_institution_name limit 10").fetchall()
+    links = con.execute("select european_institution_name, european_country_code, chinese_institution_name, "
+                        "eu_cn_works from marts.agg_institution_links order by eu_cn_works desc, "
+                        "european_institution_name, chinese_institution_name limit 10").fetchall()
     assert links
     for i, (eu, country, cn, works) in enumerate(links):
         assert group_text(svgs["links"], f"links-label-{i}") == f"{eu} ({country}) × {cn}"
@@ -140,14 +141,14 @@ def test_the_charts_show_the_marts_values(page, con):
 def test_every_risk_level_shown_is_defined_beside_it_and_in_the_docs(page):
     docs = (ROOT / "docs" / "definitions.md").read_text(encoding="utf-8")
     levels_section = docs[docs.index("## Risk tags and risk levels"):docs.index("## Funding")]
-    risk = re.search(r'<section class="card" id="risk">(.*?)</section>', page, flags=re.S).group(1)
+    risk = re.search(r'<section class="card" id="risk">(.*?)</section>', page, flags=re.DOTALL).group(1)
     shown = [group_text(svg, f"risk-levels-label-{i}") for svg in [charts(risk)["risk-levels"]]
              for i in range(len(re.findall(r'id="risk-levels-label-', risk)))]
     defined = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", risk))
     assert "listed" in shown and "on a risk list, no tag" in html.unescape(defined["listed"])
     for term in shown:
         assert defined.get(term), f"risk level {term!r} is shown without its definition"
-        assert re.search(rf"\| `\w+` \| {re.escape(term)} \|", levels_section), f"{term!r} is not in docs/definitions.md"
+        assert re.search(rf"\| `\w+` \| {re.escape(term)} \|", levels_section), f"{term!r} not in docs/definitions.md"
     # One term per idea: "defence-linked" includes the PLA, and no other name for it.
     assert "PLA included" in risk
     for other in ("military-linked", "not PLA", "unconfirmed", "project brief"):
@@ -155,7 +156,7 @@ def test_every_risk_level_shown_is_defined_beside_it_and_in_the_docs(page):
 
 
 def test_merics_figures_cite_the_report_and_the_article_that_reports_them(page):
-    sources = dict(re.findall(r'<li id="source-(\d+)">(.*?)</li>', page, flags=re.S))
+    sources = dict(re.findall(r'<li id="source-(\d+)">(.*?)</li>', page, flags=re.DOTALL))
     assert "https://www.merics.org/en/report/ai-entanglements" in sources["1"] and "AI entanglements" in sources["1"]
     assert any("University World News, 2023-11-16" in html.unescape(s) for s in sources.values())
     cited = {int(n) for n in re.findall(r'href="#source-(\d+)"', page)}
@@ -249,13 +250,16 @@ def browser_layout(page_html: str, folder: Path) -> dict:
          "--disable-component-update", "--disable-sync", f"--user-data-dir={folder / 'profile'}",
          "--window-size=1280,1000", "--dump-dom", probe.as_uri()],
         capture_output=True, text=True, timeout=120, check=True).stdout
-    return json.loads(html.unescape(re.search(r'<pre id="layout">(.*?)</pre>', dom, flags=re.S).group(1)))
+    return json.loads(html.unescape(re.search(r'<pre id="layout">(.*?)</pre>', dom, flags=re.DOTALL).group(1)))
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def layout_problems(layout: dict) -> list[str]:
     """Cut, clipped or covered labels: what a reader could not read in full."""
     problems = []
-    overlap = lambda a, b: a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]  # noqa: E731
     for chart in layout["charts"]:
         left, top, right, bottom = chart["box"]
         for t in chart["texts"]:
@@ -296,17 +300,26 @@ def test_no_label_is_cut_clipped_or_covered_in_a_browser(page, con, tmp_path):
         assert " ".join(name.split()) in label_text and name in cells, name
 
 
-def test_the_browser_check_catches_a_cut_or_clipped_label(page, con, tmp_path):
+def test_the_browser_check_catches_a_cut_or_clipped_label(page, tmp_path):
     """The check above can fail: a label ellipsised as the old report did, and one pushed out of its chart."""
-    eu, cn = con.execute("select european_institution_name, chinese_institution_name from marts.agg_institution_links "
-                         "order by eu_cn_works desc, european_institution_name, chinese_institution_name limit 1"
-                         ).fetchone()
     first_line = re.search(r'<g id="links-label-0">\s*<text[^>]*>([^<]+)</text>', page).group(1)
     cut = page.replace(f">{first_line}<", f">{first_line[:12]}…<", 1)
     # Shrinking the countries chart's viewBox pushes its labels out of the visible box.
     clipped = re.sub(r'(<svg [^>]*id="countries"[^>]*viewBox="0 0 )([\d.]+)', lambda m: m.group(1) + "200", cut, 1)
-    clipped = re.sub(r'(<svg [^>]*viewBox="0 0 )([\d.]+)([^>]*id="countries")', lambda m: m.group(1) + "200" + m.group(3),
-                     clipped, 1)
+    clipped = re.sub(r'(<svg [^>]*viewBox="0 0 )([\d.]+)([^>]*id="countries")',
+                     lambda m: m.group(1) + "200" + m.group(3), clipped, 1)
     problems = layout_problems(browser_layout(clipped, tmp_path))
     assert any("label cut short" in p and p.startswith("links") for p in problems), problems
     assert any("clipped" in p and p.startswith("countries") for p in problems), problems
+
+
+def test_more_pages_can_be_written_on_the_same_base(tmp_path):
+    """Per-institution pages (or any other) extend templates/base.html and are written the same way."""
+    from dagster_project.report import Page, write_pages
+
+    common = {"generated_at": "now", "warehouse_path": "/w/openalex.duckdb", "dataset_label": "SYNTHETIC demo",
+              "is_synthetic": True}
+    written = write_pages([Page("institutions/I1.html", "base.html", {})], tmp_path, common)
+    text = (tmp_path / "institutions" / "I1.html").read_text(encoding="utf-8")
+    assert written == {"institutions/I1.html": len(text.encode())}
+    assert "SYNTHETIC DATA" in text and "SYNTHETIC demo" in text and text.startswith("<!doctype html>")

@@ -24,8 +24,9 @@ REPORT_KEY = dg.AssetKey(["reports", "study_report"])
     kinds={"html"},
     tags={"layer": "serving"},
     description=(
-        "The study report: a static HTML page (`report/index.html` beside the warehouse) with the headline figures "
-        "— Europe's and the UK's share with China by year, countries, risk, institution links, funding — each with its "
+        "The study report: a static HTML page (`report/index.html` beside the warehouse) with the headline "
+        "figures — Europe's and the UK's share with China by year, countries, risk, institution links, funding — "
+        "each with its "
         "definition and the MERICS figure beside ours, and every mart to download as Parquet or CSV. Read from the "
         "published warehouse; a missing table or column stops it with a sentence naming it."
     ),

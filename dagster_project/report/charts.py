@@ -14,12 +14,10 @@ import io
 import textwrap
 from dataclasses import dataclass, field
 
-import matplotlib
-
-matplotlib.use("svg")  # no display here; the SVG backend needs none
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 INK, GRID, MUTED = "#1d232b", "#e3e6ea", "#55606d"
 MERICS_LABEL = "MERICS (2023)"
@@ -81,13 +79,11 @@ def _to_svg(fig, chart_id: str, title: str) -> str:
     for attribute in ("width", "height"):
         start = head.index(f' {attribute}="')
         head = head[:start] + head[head.index('"', start + len(attribute) + 3) + 1:]
-    return f'{head} role="img" aria-labelledby="{chart_id}-title"><title id="{chart_id}-title">{html.escape(title)}</title>' + \
-        svg[head_end + 1:]
+    title_tag = f'<title id="{chart_id}-title">{html.escape(title)}</title>'
+    return f'{head} role="img" aria-labelledby="{chart_id}-title">{title_tag}' + svg[head_end + 1:]
 
 
 def _value_axis(ax, unit: str, top: float, horizontal: bool) -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     axis = ax.xaxis if horizontal else ax.yaxis
     (ax.set_xlim if horizontal else ax.set_ylim)(0, top * 1.22 if top > 0 else 1)
     axis.set_major_locator(MaxNLocator(5, integer=unit != "share"))

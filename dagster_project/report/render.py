@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -93,7 +93,7 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
         data = read_report_data(con)
         downloads = export_downloads(con, data.marts, warehouse_path, out_dir)
     context = study_context(data)
-    common = {"generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    common = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
               "warehouse_path": str(warehouse_path), "dataset_label": data.dataset_label,
               "is_synthetic": data.is_synthetic}
     written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads})], out_dir, common)

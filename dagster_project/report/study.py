@@ -17,7 +17,8 @@ BLUE, RED, PURPLE, GREY = "#1f5fa8", "#b8322a", "#6a3d9a", "#9aa3ad"
 MERICS_REPORT = {  # the study the warehouse reproduces; [1] on every MERICS figure
     "text": 'Arcesati et al., "AI entanglements: Balancing risks and rewards of European-Chinese collaboration", '
             "MERICS, 2023-11-16",
-    "url": "https://www.merics.org/en/report/ai-entanglements-balancing-risks-and-rewards-european-chinese-collaboration",
+    "url": "https://www.merics.org/en/report/"
+           "ai-entanglements-balancing-risks-and-rewards-european-chinese-collaboration",
 }
 
 
@@ -126,8 +127,9 @@ def tiles(data: ReportData, cite: Citations) -> list[dict]:
 
 def section_shares(data: ReportData, cite: Citations) -> Section:
     series = []
-    for name, colour, metric, scope in (("Europe: share of its AI works with China", BLUE, "europe_share_with_cn", "EUROPE"),
-                                        ("China: share of its AI works with Europe", RED, "cn_share_with_europe", "CN")):
+    for name, colour, metric, scope in (
+            ("Europe: share of its AI works with China", BLUE, "europe_share_with_cn", "EUROPE"),
+            ("China: share of its AI works with Europe", RED, "cn_share_with_europe", "CN")):
         figs = {y: data.figure(metric, scope, y) for y in data.years}
         series.append(Series(name, colour, {y: f.value for y, f in figs.items()},
                              {y: f.merics_value for y, f in figs.items() if f.merics_value is not None}))
@@ -150,13 +152,15 @@ def section_uk(data: ReportData, cite: Citations) -> Section:
     for scope, colour in (("GB", PURPLE), ("DE", "#4f9bd9"), ("FR", "#8fb8de")):
         years = data.country_year.get(scope)
         if years is None:
-            raise ReportInputError(f"marts.agg_country_year has no rows for scope {scope}, which the study report shows.")
+            raise ReportInputError(f"marts.agg_country_year has no rows for scope {scope}, which the study report "
+                                   "shows.")
         merics = {y: f.merics_value for y in data.years
                   if (f := data.figures.get(("country_share_with_cn", scope, y))) and f.merics_value is not None}
         series.append(Series(f"{data.country_names[scope]} ({scope})", colour,
                              {y: years.get(y, {}).get("share_with_partner") for y in data.years}, merics))
     rows = [_comparison(data, cite, "UK AI works with China, share", "country_share_with_cn", "GB", y)
-            for y in data.years if (f := data.figures.get(("country_share_with_cn", "GB", y))) and f.merics_value is not None]
+            for y in data.years
+            if (f := data.figures.get(("country_share_with_cn", "GB", y))) and f.merics_value is not None]
     return Section(
         "uk", "The UK's AI output co-authored with China, by year (Germany and France for scale)",
         Markup("Of a country's AI works in a year, the share with at least one Chinese institution "
@@ -185,7 +189,8 @@ def section_countries(data: ReportData, cite: Citations, top: int = 12) -> Secti
 def section_risk(data: ReportData, cite: Citations) -> Section:
     span_row = data.risk_year[data.span]
     tags = [("All Europe–China AI works", "eu_cn_works", GREY),
-            ("with a defence-linked partner (PLA included)", "eu_cn_works_defence_linked", RISK_LEVELS["defence_linked"].colour),
+            ("with a defence-linked partner (PLA included)", "eu_cn_works_defence_linked",
+             RISK_LEVELS["defence_linked"].colour),
             ("with a PLA partner", "eu_cn_works_with_pla", RISK_LEVELS["pla"].colour),
             ("with a security-linked partner", "eu_cn_works_security_linked", RISK_LEVELS["security_linked"].colour)]
     bars, off_scale = _on_scale([Bar(label, data.figure(metric, "EUROPE").value, colour,
@@ -197,7 +202,8 @@ def section_risk(data: ReportData, cite: Citations) -> Section:
     level_bars = [Bar(RISK_LEVELS[lvl].label, float(span_row[f"eu_cn_works_risk_level_{lvl}"]), RISK_LEVELS[lvl].colour)
                   for lvl in data.risk_levels]
     year_rows = [{"cells": [period, *(fmt(data.risk_year[period][f"eu_cn_works_risk_level_{lvl}"], "works")
-                                      for lvl in data.risk_levels), fmt(data.risk_year[period]["eu_cn_works"], "works")],
+                                      for lvl in data.risk_levels),
+                            fmt(data.risk_year[period]["eu_cn_works"], "works")],
                   "attrs": {"data-period": period}} for period in [*data.years, data.span]]
     pla, defence = (span_row[f"eu_cn_works_risk_level_{lvl}"] for lvl in ("pla", "defence_linked"))
     rows = [_comparison(data, cite, label[0].upper() + label[1:], metric, "EUROPE")
@@ -212,7 +218,8 @@ def section_risk(data: ReportData, cite: Citations) -> Section:
                f"<b>risk level</b>, the highest tag among their Chinese partners, so the levels add up to the total: "
                f"works with a defence-linked partner ({fmt(span_row['eu_cn_works_defence_linked'], 'works')}) = "
                f"PLA level ({fmt(pla, 'works')}) + defence-linked level ({fmt(defence, 'works')})."
-               + (" MERICS' counts are in the table below, on another scale than this data set's." if off_scale else "")),
+               + (" MERICS' counts are in the table below, on another scale than this data set's."
+                  if off_scale else "")),
         [bar_chart("risk-tags", "Europe–China AI works by the tags of their Chinese partners", bars, "works"),
          bar_chart("risk-levels", "Europe–China AI works by risk level", level_bars, "works")],
         [_comparison_table(rows),
@@ -255,12 +262,14 @@ def section_funding(data: ReportData, cite: Citations) -> Section:
     disclosed, total = data.figure("eu_cn_works_funding_disclosed", "EUROPE"), data.figure("eu_cn_works", "EUROPE")
     bars = [Bar("Disclosing a funder (share of all Europe–China AI works)",
                 disclosed.value / total.value if total.value else None, GREY)]
-    for label, metric, colour in (("With a Chinese funder (share of those disclosing)", "share_china_funded_of_disclosed", RED),
-                                  ("With a Chinese government funder (share of those disclosing)",
-                                   "share_china_gov_funded_of_disclosed", "#7a0019")):
+    for label, metric, colour in (
+            ("With a Chinese funder (share of those disclosing)", "share_china_funded_of_disclosed", RED),
+            ("With a Chinese government funder (share of those disclosing)", "share_china_gov_funded_of_disclosed",
+             "#7a0019")):
         f = data.figure(metric, "EUROPE")
         bars.append(Bar(label, f.value, colour, f.merics_value))
-    rows = [_comparison(data, cite, "With a Chinese funder, share of those disclosing", "share_china_funded_of_disclosed", "EUROPE"),
+    rows = [_comparison(data, cite, "With a Chinese funder, share of those disclosing",
+                        "share_china_funded_of_disclosed", "EUROPE"),
             _comparison(data, cite, "With a Chinese government funder, share of those disclosing",
                         "share_china_gov_funded_of_disclosed", "EUROPE"),
             _comparison(data, cite, "Funded by the National Defence Basic Scientific Research Programme",
