@@ -178,6 +178,13 @@ def test_every_mart_can_be_downloaded_as_parquet_or_csv(page, con, published):
         assert con.execute(f"select count(*) from read_csv('{(base / csv).resolve()}')").fetchone()[0] == rows
 
 
+def test_the_run_checks_that_the_tiles_show_the_published_figures(demo_run):
+    evaluations = {e.check_name: e for e in demo_run["result"].get_asset_check_evaluations()
+                   if e.asset_key.to_user_string() == "reports/study_report"}
+    check = evaluations["tiles_show_the_published_figures"]
+    assert check.passed and check.metadata["tiles"].value == 4 and check.metadata["mismatched"].value == "none"
+
+
 def test_synthetic_data_gets_a_banner(page):
     assert 'class="banner"' in page and "SYNTHETIC DATA" in page
 
