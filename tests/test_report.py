@@ -312,9 +312,10 @@ def test_the_browser_check_catches_a_cut_or_clipped_label(page, tmp_path):
     first_line = re.search(r'<g id="links-label-0">\s*<text[^>]*>([^<]+)</text>', page).group(1)
     cut = page.replace(f">{first_line}<", f">{first_line[:12]}…<", 1)
     # Shrinking the countries chart's viewBox pushes its labels out of the visible box.
-    clipped = re.sub(r'(<svg [^>]*id="countries"[^>]*viewBox="0 0 )([\d.]+)', lambda m: m.group(1) + "200", cut, 1)
+    clipped = re.sub(r'(<svg [^>]*id="countries"[^>]*viewBox="0 0 )([\d.]+)', lambda m: m.group(1) + "200", cut,
+                     count=1)
     clipped = re.sub(r'(<svg [^>]*viewBox="0 0 )([\d.]+)([^>]*id="countries")',
-                     lambda m: m.group(1) + "200" + m.group(3), clipped, 1)
+                     lambda m: m.group(1) + "200" + m.group(3), clipped, count=1)
     problems = layout_problems(browser_layout(clipped, tmp_path))
     assert any("label cut short" in p and p.startswith("links") for p in problems), problems
     assert any("clipped" in p and p.startswith("countries") for p in problems), problems

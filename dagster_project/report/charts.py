@@ -119,7 +119,7 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], unit: str, legend: lis
         top = max([b.value or 0 for b in bars] + [b.merics or 0 for b in bars], default=0)
         _value_axis(ax, unit, top, horizontal=True)
         per_pt = _points_to_data(ax, horizontal=True)
-        for i, (pos, bar) in enumerate(zip(y, bars)):
+        for i, (pos, bar) in enumerate(zip(y, bars, strict=True)):
             if bar.value is not None:
                 ax.barh(pos, bar.value, height=0.62, color=bar.colour, gid=f"{chart_id}-bar-{i}")
             if bar.merics is not None:

@@ -102,7 +102,7 @@ def read_report_data(con, top_links: int = 10) -> ReportData:
         raise ReportInputError("marts.headline_figures is empty: the study report has no figure to show.")
     figures = {}
     for row in rows:
-        r = dict(zip(head_cols, row))
+        r = dict(zip(head_cols, row, strict=True))
         figures[(r["metric"], r["scope"], r["period"])] = Figure(
             r["metric"], r["scope"], r["period"], None if r["value"] is None else float(r["value"]), r["unit"],
             None if r["merics_value"] is None else float(r["merics_value"]), r["merics_value_text"],
@@ -119,7 +119,7 @@ def read_report_data(con, top_links: int = 10) -> ReportData:
     risk_select = [*REQUIRED_COLUMNS["marts.agg_risk_year"], *risk_cols]
     risk_year, span = {}, None
     for row in con.execute(f"select {', '.join(risk_select)} from marts.agg_risk_year order by period").fetchall():
-        r = dict(zip(risk_select, row))
+        r = dict(zip(risk_select, row, strict=True))
         risk_year[r["period"]] = {k: v for k, v in r.items() if k not in ("period", "is_single_year")}
         if not r["is_single_year"]:
             span = r["period"]
@@ -138,7 +138,7 @@ def read_report_data(con, top_links: int = 10) -> ReportData:
             "ai_works": ai, "partner_works": partner, "share_with_partner": None if share is None else float(share)}
 
     link_cols = REQUIRED_COLUMNS["marts.agg_institution_links"]
-    links = [dict(zip(link_cols, row)) for row in con.execute(
+    links = [dict(zip(link_cols, row, strict=True)) for row in con.execute(
         f"select {', '.join(link_cols)} from marts.agg_institution_links "
         "order by eu_cn_works desc, european_institution_name, chinese_institution_name limit ?", [top_links]
     ).fetchall()]
