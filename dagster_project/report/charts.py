@@ -73,12 +73,10 @@ def _to_svg(fig, chart_id: str, title: str) -> str:
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]  # drop the XML declaration and doctype: the SVG sits inside HTML
-    # Readers and screen readers get the chart's title; the width follows the page (the viewBox keeps the ratio).
+    # Screen readers get the chart's title. The SVG keeps its natural size (so text is the same size in every
+    # chart) and shrinks with a narrow page (CSS max-width; the viewBox keeps the ratio).
     head_end = svg.index(">")
     head = svg[:head_end]
-    for attribute in ("width", "height"):
-        start = head.index(f' {attribute}="')
-        head = head[:start] + head[head.index('"', start + len(attribute) + 3) + 1:]
     title_tag = f'<title id="{chart_id}-title">{html.escape(title)}</title>'
     return f'{head} role="img" aria-labelledby="{chart_id}-title">{title_tag}' + svg[head_end + 1:]
 
