@@ -6,6 +6,7 @@ marts' columns do; a work's *risk level* is the highest tag among its Chinese pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -241,8 +242,9 @@ def section_links(data: ReportData, cite: Citations) -> Section:
                                link["chinese_institution_name"], level.label, fmt(link["eu_cn_works"], "works")],
                      "attrs": {"data-rank": str(i)}})
     present = [lvl for lvl in RISK_LEVELS if any(link["chinese_risk_level"] == lvl for link in data.links)]
-    tum = data.figure(f"top{len(data.links)}_links_involving_tum", "DE-CN") if data.figures.get(
-        (f"top{len(data.links)}_links_involving_tum", "DE-CN", data.span)) else None
+    # The TU Munich figure's name carries the dbt var top_links_n (top10_links_involving_tum by default).
+    tum = next((f for (m, scope, period), f in data.figures.items()
+                if re.fullmatch(r"top\d+_links_involving_tum", m) and scope == "DE-CN" and period == data.span), None)
     tables = [Table("The same links in full", ["#", "European institution", "country", "Chinese institution",
                                                "risk level", "works"], rows, numeric_from=5)]
     if tum is not None:
