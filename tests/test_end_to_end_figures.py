@@ -15,7 +15,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.ingest import demo
+from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
 
 N_WORKS = 3000
@@ -58,7 +59,7 @@ def snapshot_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("snapshot_run")
     snapshot_dir = root / "openalex-snapshot"
-    truth = demo.generate_snapshot(snapshot_dir, N_WORKS, SEED)
+    truth = generate_snapshot(snapshot_dir, N_WORKS, SEED)
     set_warehouse_env(mp, root, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(snapshot_dir))
     from dagster_project.definitions import defs
     from dagster_project.settings import load_settings

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_project.ingest import demo
+from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data import planted_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt"
@@ -115,7 +116,7 @@ def test_expected_figures_follow_the_study_definitions():
         _work(6, 2018, [tum], [cn_pla], language="de"),    # not English
         _work(7, 2016, [tum], [cn_pla]),                   # outside the period
     ]
-    f = demo.expected_figures(works, pool)
+    f = planted_truth.expected_figures(works, pool)
     assert f["europe_ai_works|EUROPE|2018"] == 3
     assert f["eu_cn_works|EUROPE|2018"] == 2
     assert f["europe_share_with_cn|EUROPE|2018"] == pytest.approx(2 / 3)
