@@ -155,6 +155,7 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
     ai_works: Counter = Counter()
     profiles: dict[str, dict] = {}
     parents: dict[str, dict] = {}
+    eu_cn_lineages: list[tuple[dict[str, set[str]], bool]] = []
     for rec in latest:
         if not _in_scope(rec):
             continue
@@ -166,7 +167,7 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
         chinese = {_short(k): v for k, v in facts["chinese"].items()}
         tags = set().union(*(tags_by_id.get(k, set()) for k in chinese))
         year = facts["year"]
-        members_of: dict[str, set[str]] = defaultdict(set)
+        lineages: dict[str, set[str]] = {}  # profiled institution -> itself and its ancestors
         for inst_id, inst in facts["europeans"].items():
             key = _short(inst_id)
             p = profiles.setdefault(key, {
@@ -185,14 +186,18 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
             for cn_key in chinese:
                 partner = p["partners"].setdefault(cn_key, {"eu_cn_works": 0, "tags": sorted(tags_by_id.get(cn_key, set()))})
                 partner["eu_cn_works"] += 1
-            for ancestor in (_short(a) for a in inst.get("lineage") or []):
-                if ancestor != key:
-                    members_of[ancestor].add(key)
-        for ancestor, members in members_of.items():
-            parent = parents.setdefault(ancestor, {"eu_cn_works": 0, "eu_cn_works_defence_linked": 0, "members": set()})
-            parent["eu_cn_works"] += 1
-            parent["eu_cn_works_defence_linked"] += "defence_linked" in tags
-            parent["members"] |= members
+            lineages[key] = {key} | {_short(a) for a in inst.get("lineage") or []}
+        eu_cn_lineages.append((lineages, "defence_linked" in tags))
+    # A parent is an ancestor of a profiled institution; it counts the works of every member (itself included).
+    ancestors = {a for lineages, _ in eu_cn_lineages for key, lineage in lineages.items() for a in lineage - {key}}
+    for lineages, defence in eu_cn_lineages:
+        for ancestor in ancestors:
+            members = {key for key, lineage in lineages.items() if ancestor in lineage}
+            if members:
+                parent = parents.setdefault(ancestor, {"eu_cn_works": 0, "eu_cn_works_defence_linked": 0, "members": set()})
+                parent["eu_cn_works"] += 1
+                parent["eu_cn_works_defence_linked"] += defence
+                parent["members"] |= members
     for key, p in profiles.items():
         partners = p["partners"]
         p["chinese_partners"] = len(partners)
