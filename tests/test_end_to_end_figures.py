@@ -311,3 +311,25 @@ def test_growth_index_follows_the_planted_yearly_output(snapshot_run, con):
         if scope == "EUROPE":
             eu_cn = planted[f"eu_cn_works|EUROPE|{year}"] / planted[f"eu_cn_works|EUROPE|{YEARS[0]}"]
             assert _same(partner_index, 100.0 * eu_cn), year
+
+
+def test_links_name_the_risk_entity_so_a_lab_and_its_parent_count_once(con):
+    rows = con.execute(
+        """select chinese_institution_id, chinese_ror_id, chinese_risk_entity_id, chinese_risk_entity_name,
+                  chinese_risk_entity_lists, chinese_risk_match_path
+           from marts.agg_institution_links where chinese_institution_name like '%(synthetic demo lab)'"""
+    ).fetchall()
+    assert {r[3] for r in rows} == {"National University of Defense Technology", "Beihang University"}
+    for lab, ror, entity_id, _name, lists, path in rows:
+        assert ror is None and path == "lineage_ancestor" and lists, lab
+        parent = con.execute(
+            "select distinct chinese_risk_entity_id, chinese_risk_match_path from marts.agg_institution_links"
+            " where chinese_ror_id = (select ror_id from reference.risk_entities where entity_id = ?)", [entity_id]
+        ).fetchall()
+        assert parent in ([], [(entity_id, "own_ror")]), parent
+    # Every tagged link names its entity; untagged ones name none.
+    mismatched = con.execute(
+        """select count(*) from marts.agg_institution_links
+           where (chinese_risk_level = 'none') <> (chinese_risk_entity_id is null)"""
+    ).fetchone()[0]
+    assert mismatched == 0
