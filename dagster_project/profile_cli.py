@@ -4,7 +4,7 @@ risk tags and why, the per-year trend, top funders and dual-use works, printed f
 The institution is a ROR id (bare `02kkvpp62` or `https://ror.org/02kkvpp62`), an OpenAlex id (`I62916508` or
 its URL) or part of a name. The published file is opened read-only: a run publishes by swapping the file whole,
 so this works while a run is publishing. Every figure comes from the marts (institution_profiles,
-institution_partners, institution_years, fct_institution_eu_cn_works); nothing is recomputed here.
+institution_partners, agg_institution_years, fct_institution_eu_cn_works); nothing is recomputed here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .settings import load_settings
 ROR_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?ror\.org/", re.IGNORECASE)
 ROR_ID = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
 OPENALEX_ID = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:institutions/)?)?(i\d+)$", re.IGNORECASE)
-PROFILE_MARTS = ("institution_profiles", "institution_partners", "institution_years", "fct_institution_eu_cn_works")
+PROFILE_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works")
 RISK_ORDER = {"pla": 0, "defence_linked": 1, "security_linked": 2, "listed": 3, "none": 4}
 WIDTH = 110
 
@@ -97,16 +97,16 @@ def explain_unknown(con, query: str) -> str:
             if not k["is_european"]:
                 return (f"{name} is not a European institution; profiles cover European ones. Its European partners: "
                         "marts.institution_partners where partner_institution_id = the id above, or "
-                        "marts.risk_entity_partners for a risk-list entity.")
+                        "marts.agg_risk_entity_partners for a risk-list entity.")
             return f"{name} is on no Europe–China AI work of the study period directly, as an authorship's institution."
         parents = _rows(con, "select parent_institution_id, parent_name, eu_cn_works, member_institutions"
-                             " from marts.institution_parent_profiles where parent_ror = ? or parent_institution_id = ?",
+                             " from marts.agg_institution_parent_profiles where parent_ror = ? or parent_institution_id = ?",
                         [ror, openalex_id])
         if parents:
             p = parents[0]
             return (f"{p['parent_name'] or p['parent_institution_id']} is on no work itself, but as a parent organisation "
                     f"(OpenAlex lineage) its {p['member_institutions']} member institution(s) have {p['eu_cn_works']} "
-                    "Europe–China AI works: see marts.institution_parent_profiles and its member_institution_ids.")
+                    "Europe–China AI works: see marts.agg_institution_parent_profiles and its member_institution_ids.")
         return f"No institution with {'ROR id ' + ror if ror else 'OpenAlex id ' + openalex_id} is in this warehouse."
     names = [r[0] for r in con.execute("select institution_name from marts.institution_profiles").fetchall()]
     by_lower = {n.lower(): n for n in names}
@@ -129,7 +129,7 @@ def _wrap(text: str, indent: int) -> str:
 def render(con, institution_id: str, partners_shown: int) -> str:
     p = _rows(con, "select * from marts.institution_profiles where institution_id = ?", [institution_id])[0]
     partners = _rows(con, "select * from marts.institution_partners where institution_id = ?", [institution_id])
-    years = _rows(con, "select * from marts.institution_years where institution_id = ? order by publication_year",
+    years = _rows(con, "select * from marts.agg_institution_years where institution_id = ? order by publication_year",
                   [institution_id])
     dual_use = _rows(con, """select publication_year, title, doi, dual_use_areas, risk_level
                              from marts.fct_institution_eu_cn_works where institution_id = ? and is_dual_use

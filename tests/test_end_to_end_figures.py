@@ -147,8 +147,8 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
     ).fetchall()]
     assert {"fct_eu_cn_works", "headline_figures", "sensitivity_figures", "agg_country_year", "agg_institution_links",
             "dim_institutions", "fct_work_funding", "agg_funding", "agg_risk_year", "institution_profiles",
-            "institution_parent_profiles", "institution_partners", "institution_years", "fct_institution_eu_cn_works",
-            "risk_entity_partners"} <= set(marts)
+            "agg_institution_parent_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works",
+            "agg_risk_entity_partners"} <= set(marts)
     for mart in marts:
         labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
         assert labels == [(f"OpenAlex snapshot at {snapshot_run['settings'].snapshot_dir}",)], mart
@@ -288,12 +288,12 @@ def test_parent_rollups_equal_the_planted_lineage_rollups(snapshot_run, con):
     got = {r[0]: {"eu_cn_works": r[1], "eu_cn_works_defence_linked": r[2], "members": sorted(r[3])}
            for r in con.execute(
                """select parent_institution_id, eu_cn_works, eu_cn_works_defence_linked, member_institution_ids
-                  from marts.institution_parent_profiles""").fetchall()}
+                  from marts.agg_institution_parent_profiles""").fetchall()}
     assert planted and got == planted
     # Kept apart: a parent that is on no work itself has no direct row.
     direct = {r[0] for r in con.execute("select institution_id from marts.institution_profiles").fetchall()}
     indirect = {r[0] for r in con.execute(
-        "select parent_institution_id from marts.institution_parent_profiles where not parent_appears_directly"
+        "select parent_institution_id from marts.agg_institution_parent_profiles where not parent_appears_directly"
     ).fetchall()}
     assert indirect and not indirect & direct
 

@@ -148,7 +148,7 @@ def _work_facts(rec: dict, cn_funders: set[str]) -> dict:
 def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, dict]:
     """Per European institution on a Europe–China work (directly, as an authorship's institution), keyed by its
     short OpenAlex id: the figures of marts.institution_profiles, its Chinese partners (figures of
-    marts.institution_partners) and, under `parents`, the lineage rollup of marts.institution_parent_profiles."""
+    marts.institution_partners) and, under `parents`, the lineage rollup of marts.agg_institution_parent_profiles."""
     tags_by_id = {_short(i["id"]): set(i["tags"]) | set(i.get("inherited_tags") or []) for i in pool.china}
     cn_funders = {f["id"] for f in pool.funders.get("CN", [])}
     years = range(PERIOD[0], PERIOD[1] + 1)

@@ -7,7 +7,7 @@ with years as (
         institution_id,
         sum(eu_cn_works) as eu_cn_works,
         sum({% for level in risk_levels() %}eu_cn_works_risk_{{ level }}{{ ' + ' if not loop.last }}{% endfor %}) as by_risk_level
-    from {{ ref('institution_years') }}
+    from {{ ref('agg_institution_years') }}
     group by institution_id
 ),
 

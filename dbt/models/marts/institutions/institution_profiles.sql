@@ -1,5 +1,5 @@
 -- One row per European institution on at least one Europe–China AI work of the study period, directly (as an
--- authorship's institution; a parent organisation's rollup is institution_parent_profiles): its Europe–China
+-- authorship's institution; a parent organisation's rollup is agg_institution_parent_profiles): its Europe–China
 -- works and their risk, its distinct Chinese partners, the years, its own AI output and the share co-authored
 -- with China, funding, dual-use works, its top funders and its riskiest partner.
 with institution_works as (
@@ -7,7 +7,7 @@ with institution_works as (
 ),
 
 years as (
-    select * from {{ ref('institution_years') }}
+    select * from {{ ref('agg_institution_years') }}
 ),
 
 partners as (
