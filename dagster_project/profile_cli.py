@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from .settings import load_settings
+from .settings import SettingsError, load_settings
 
 # A ROR id is 0 + 6 base32 characters + 2 check digits; OpenAlex writes them as URLs, sometimes doubled.
 ROR_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?ror\.org/", re.IGNORECASE)
@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, help="the published DuckDB file (default: WAREHOUSE_PATH)")
     parser.add_argument("--partners", type=int, default=25, help="how many partners to list (default 25)")
     args = parser.parse_args(argv)
-    path = args.warehouse or load_settings().warehouse_path
     try:
+        path = args.warehouse or load_settings().warehouse_path
         con = connect(path)
         with con:
             found = find(con, args.institution)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['eu_cn_works']:>4} works  {r['institution_name']}")
                 return 0
             print(render(con, found[0]["institution_id"], args.partners))
-    except ProfileError as err:
+    except (ProfileError, SettingsError) as err:
         print(err, file=sys.stderr)
         return 1
     return 0
