@@ -64,7 +64,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 def _rows(con, sql: str, params: list | None = None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def find(con, query: str) -> list[dict]:
@@ -154,7 +154,8 @@ def render(con, institution_id: str, partners_shown: int) -> str:
         "",
     ]
     partners.sort(key=lambda r: (RISK_ORDER.get(r["partner_risk_level"], 9), -r["eu_cn_works"], r["partner_name"] or ""))
-    out.append(f"Chinese partners ({len(partners)}; riskiest first{', first ' + str(partners_shown) if len(partners) > partners_shown else ''})")
+    shown = f", first {partners_shown}" if len(partners) > partners_shown else ""
+    out.append(f"Chinese partners ({len(partners)}; riskiest first{shown})")
     for r in partners[:partners_shown]:
         out.append(f"  {r['partner_name']} [{r['partner_institution_id']}, ROR {r['partner_ror'] or 'none'}] — "
                    f"{r['eu_cn_works']} works {r['first_year']}–{r['last_year']}, risk: {r['partner_risk_level']}")

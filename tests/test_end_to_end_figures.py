@@ -180,7 +180,7 @@ def test_sensitivity_figures_cover_every_definition_set(con):
     assert span["eu27_uk_efta/concept_only/default"] <= span["eu27_uk_efta/concept_or_topic/default"]
     assert span["eu27_uk_efta/concept_or_topic/default"] <= span["eu27_uk_efta/broad/default"]
     defence = dict(con.execute(
-        f"""select risk_list_variant, value from marts.sensitivity_figures
+        """select risk_list_variant, value from marts.sensitivity_figures
             where metric = 'eu_cn_works_defence_linked' and europe_definition = 'europe_eu27_uk_efta'
               and ai_definition = 'concept_or_topic'"""
     ).fetchall())
@@ -209,7 +209,8 @@ def test_funding_is_read_from_every_schema_era(con):
     assert eras == {"grants", "grants_funders_awards", "funders_awards"}
     # A Nov-2025 record names each grant twice (grants[] and awards[]): still one row per funder and award.
     dupes = con.execute(
-        "select count(*) from (select work_id, funder_id, award_id from staging.stg_openalex__work_funding group by all having count(*) > 1)"
+        "select count(*) from (select work_id, funder_id, award_id from staging.stg_openalex__work_funding"
+        " group by all having count(*) > 1)"
     ).fetchone()[0]
     assert dupes == 0
 
@@ -247,7 +248,7 @@ def test_every_institution_profile_equals_the_planted_profile(snapshot_run, con)
     rows = con.execute(
         f"select institution_id, {', '.join(PROFILE_COLUMNS)}, eu_cn_works_per_year from marts.institution_profiles"
     ).fetchall()
-    got = {r[0]: dict(zip(PROFILE_COLUMNS + ("eu_cn_works_per_year",), r[1:])) for r in rows}
+    got = {r[0]: dict(zip(PROFILE_COLUMNS + ("eu_cn_works_per_year",), r[1:], strict=True)) for r in rows}
     assert set(got) == set(planted), (sorted(set(planted) - set(got))[:5], sorted(set(got) - set(planted))[:5])
     wrong = {}
     for key, want in planted.items():
@@ -277,7 +278,7 @@ def test_every_partner_pair_equals_the_planted_pair_including_labs_known_only_by
                   partner_is_security_linked, partner_ror, partner_risk_match_path, partner_risk_entity_name
            from marts.institution_partners"""
     ).fetchall()
-    got = {(r[0], r[1]): (r[2], sorted(t for t, on in zip(("pla", "defence_linked", "security_linked"), r[3:6]) if on))
+    got = {(r[0], r[1]): (r[2], sorted(t for t, on in zip(("pla", "defence_linked", "security_linked"), r[3:6], strict=True) if on))
            for r in rows}
     assert got == want
     # The generator's labs have no ROR id: only their lineage ties them to NUDT and Beihang, and a European

@@ -57,7 +57,7 @@ def test_query_07_counts_only_the_works_that_name_the_defence_programme(demo_run
     planted = truth["figures"]["eu_cn_works_defence_programme_funded|EUROPE|2017-2022"]
     columns, rows = _run(demo_run, (QUERIES[0].parent / "07_top_funders.sql").read_text())
     assert "defence_programme_works" in columns, "query 07 must say how many works name the defence programme"
-    found = [dict(zip(columns, r)) for r in rows]
+    found = [dict(zip(columns, r, strict=True)) for r in rows]
     sastind = [r for r in found if "National Defense" in r["funder_name"]]
     assert sastind, "the demo's defence-programme funder is among the top funders"
     # Every defence-programme work of the demo names SASTIND; SASTIND also funds works outside the programme.

@@ -93,7 +93,7 @@ class Pool:
     funders: dict[str, list[dict]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "Pool":
+    def load(cls) -> Pool:
         europe: dict[str, list[dict]] = defaultdict(list)
         china, other = [], []
         for line in (POOL_DIR / "institutions.jsonl").open():
@@ -224,7 +224,8 @@ class _Generator:
                 chosen.append((rng.choice(self.pool.funders["EU"]), None, None))
             if kind == "eu_cn" and rng.random() < 0.04:
                 sastind = next(f for f in self.pool.funders["CN"] if "National Defense" in f["display_name"])
-                chosen.append((sastind, f"JCKY{rng.randint(2017, 2022)}{rng.randint(100, 999)}B{rng.randint(1, 99):03d}", DEFENCE_PROGRAMME))
+                award = f"JCKY{rng.randint(2017, 2022)}{rng.randint(100, 999)}B{rng.randint(1, 99):03d}"
+                chosen.append((sastind, award, DEFENCE_PROGRAMME))
             if not chosen:
                 chosen.append((rng.choice(self.pool.funders["OTHER"] or self.pool.funders["EU"]), None, None))
         grants = [

@@ -44,9 +44,12 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
             path = data / "works" / f"updated_date={date}" / f"part_{k // part_size:04d}.gz"
             count = write_jsonl_gz(path, recs[k : k + part_size])
             entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
+    updated = {"updated_date": "2026-03-02T00:00:00"}
+    pool_only = {"role", "weight", "tags", "inherited_tags", "origin", "chinese_government"}  # the pool's own notes
+    funders = pool.funders.get("CN", []) + pool.funders.get("EU", []) + pool.funders.get("OTHER", [])
     for entity, records in (
-        ("institutions", [{k: v for k, v in i.items() if k not in ("role", "weight", "tags", "inherited_tags", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for i in pool.institutions()]),
-        ("funders", [{k: v for k, v in f.items() if k not in ("chinese_government", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for f in pool.funders.get("CN", []) + pool.funders.get("EU", []) + pool.funders.get("OTHER", [])]),
+        ("institutions", [{k: v for k, v in i.items() if k not in pool_only} | updated for i in pool.institutions()]),
+        ("funders", [{k: v for k, v in f.items() if k not in pool_only} | updated for f in funders]),
     ):
         path = data / entity / "updated_date=2026-03-02" / "part_0000.gz"
         count = write_jsonl_gz(path, records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,7 +34,7 @@ def _flagged(seed: Path, column: str) -> frozenset[str]:
     return frozenset(r["iso2"] for r in rows if r[column].strip() == "1")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(project_file: Path = DBT_PROJECT_DIR / "dbt_project.yml", seed: Path = COUNTRIES_SEED) -> StudyDefinitions:
     vars_ = (yaml.safe_load(project_file.read_text()) or {}).get("vars") or {}
     missing = [v for v in ("study_start_year", "study_end_year", "study_language", "ai_concept_id", "ai_subfield_id",

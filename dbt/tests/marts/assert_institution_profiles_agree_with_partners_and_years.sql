@@ -6,7 +6,11 @@ with years as (
     select
         institution_id,
         sum(eu_cn_works) as eu_cn_works,
-        sum({% for level in risk_levels() %}eu_cn_works_risk_{{ level }}{{ ' + ' if not loop.last }}{% endfor %}) as by_risk_level
+        sum(
+            {%- for level in risk_levels() %}
+            {{ '+ ' if not loop.first }}eu_cn_works_risk_{{ level }}
+            {%- endfor %}
+        ) as by_risk_level
     from {{ ref('agg_institution_years') }}
     group by institution_id
 ),

@@ -18,13 +18,14 @@ ranked as (
 chosen as (
     select *
     from ranked
-    qualify row_number() over (
-        partition by institution_id
-        order by
-            entity_risk_rank desc,
-            case match_path when 'own_ror' then 1 when 'ror_parent' then 2 else 3 end,
-            entity_id
-    ) = 1
+    qualify
+        row_number() over (
+            partition by institution_id
+            order by
+                entity_risk_rank desc,
+                case match_path when 'own_ror' then 1 when 'ror_parent' then 2 else 3 end asc,
+                entity_id asc
+        ) = 1
 ),
 
 all_entities as (
@@ -44,7 +45,7 @@ all_entities as (
                 unit_ror_id := unit_ror_id,
                 reason := match_text
             )
-            order by entity_risk_rank desc, entity_id
+            order by entity_risk_rank desc, entity_id asc
         ) as risk_entities
     from ranked
     group by institution_id

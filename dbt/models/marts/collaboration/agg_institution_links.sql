@@ -68,7 +68,7 @@ select
     entities.risk_match_path as chinese_risk_match_path,
     row_number() over (
         partition by links.european_country_code
-        order by links.eu_cn_works desc, links.european_institution_id, links.chinese_institution_id
+        order by links.eu_cn_works desc, links.european_institution_id asc, links.chinese_institution_id asc
     ) as rank_in_country,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label

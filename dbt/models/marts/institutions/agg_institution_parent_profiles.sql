@@ -19,6 +19,10 @@ memberships as (
         on institutions.institution_id = institution_works.institution_id
 ),
 
+direct as (
+    select distinct institution_id from institution_works
+),
+
 parents as (
     select distinct parent_institution_id from memberships
 ),
@@ -26,13 +30,21 @@ parents as (
 members as (
     select parent_institution_id, institution_id from memberships
     union
-    select parent_institution_id, parent_institution_id from parents
+    select parent_institution_id, parent_institution_id as institution_id from parents
 ),
 
 parent_works as (
-    select members.parent_institution_id, members.institution_id, institution_works.*
-        exclude (institution_id, institution_ror, institution_name, country_code, definition_set,
-                 europe_definition, ai_definition, risk_list_variant, dataset_label)
+    select
+        members.parent_institution_id,
+        members.institution_id,
+        institution_works.work_id,
+        institution_works.publication_year,
+        institution_works.chinese_institutions,
+        institution_works.has_pla,
+        institution_works.has_defence_linked,
+        institution_works.has_security_linked,
+        institution_works.china_funded,
+        institution_works.is_dual_use
     from members
     inner join institution_works
         on members.institution_id = institution_works.institution_id
@@ -61,7 +73,7 @@ partners as (
         count(distinct chinese.institution_id) as chinese_partners,
         count(distinct chinese.institution_id) filter (where chinese.is_defence_linked) as chinese_partners_defence_linked
     from parent_works
-    cross join unnest(parent_works.chinese_institutions) as unnested(chinese_institution)
+    cross join unnest(parent_works.chinese_institutions) as unnested (chinese_institution)
     left join {{ ref('int_institutions_risk_summarised') }} as chinese
         on unnested.chinese_institution.institution_id = chinese.institution_id
     group by parent_works.parent_institution_id
@@ -73,7 +85,7 @@ select
     institutions.institution_name as parent_name,
     institutions.country_code as parent_country_code,
     institutions.has_institution_record as parent_has_institution_record,
-    rolled_up.parent_institution_id in (select institution_id from institution_works) as parent_appears_directly,
+    direct.institution_id is not null as parent_appears_directly,
     rolled_up.member_institutions,
     rolled_up.member_institution_ids,
     rolled_up.eu_cn_works,
@@ -89,6 +101,8 @@ select
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
 from rolled_up
+left join direct
+    on rolled_up.parent_institution_id = direct.institution_id
 left join institutions
     on rolled_up.parent_institution_id = institutions.institution_id
 left join partners

@@ -42,9 +42,9 @@ eu_cn as (
         count(distinct work_id) filter (where has_pla) as eu_cn_works_with_pla,
         count(distinct work_id) filter (where has_defence_linked) as eu_cn_works_defence_linked,
         count(distinct work_id) filter (where has_security_linked) as eu_cn_works_security_linked,
-        {%- for level in risk_levels() %}
+    {%- for level in risk_levels() %}
         count(distinct work_id) filter (where risk_level = '{{ level }}') as eu_cn_works_risk_{{ level }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from institution_works
     group by all
 ),
@@ -52,32 +52,51 @@ eu_cn as (
 years as (
     select range::integer as publication_year
     from range({{ var('study_start_year') }}, {{ var('study_end_year') }} + 1)
+),
+
+grid as (
+    select
+        profiled.institution_id,
+        profiled.institution_ror,
+        profiled.institution_name,
+        profiled.country_code,
+        years.publication_year,
+        case when count_mode.uses_api_counts then null else coalesce(ai_output.ai_works, 0) end as ai_works,
+        coalesce(eu_cn.eu_cn_works, 0) as eu_cn_works,
+        coalesce(eu_cn.eu_cn_works_with_pla, 0) as eu_cn_works_with_pla,
+        coalesce(eu_cn.eu_cn_works_defence_linked, 0) as eu_cn_works_defence_linked,
+        coalesce(eu_cn.eu_cn_works_security_linked, 0) as eu_cn_works_security_linked,
+        {%- for level in risk_levels() %}
+        coalesce(eu_cn.eu_cn_works_risk_{{ level }}, 0) as eu_cn_works_risk_{{ level }},
+        {%- endfor %}
+        case when count_mode.uses_api_counts then 'unknown_api_source' else 'works' end as ai_works_source
+    from profiled
+    cross join years
+    cross join count_mode
+    left join ai_output
+        on profiled.institution_id = ai_output.institution_id
+            and years.publication_year = ai_output.publication_year
+    left join eu_cn
+        on profiled.institution_id = eu_cn.institution_id
+            and years.publication_year = eu_cn.publication_year
 )
 
 select
-    profiled.institution_id,
-    profiled.institution_ror,
-    profiled.institution_name,
-    profiled.country_code,
-    years.publication_year,
-    case when count_mode.uses_api_counts then null else coalesce(ai_output.ai_works, 0) end as ai_works,
-    coalesce(eu_cn.eu_cn_works, 0) as eu_cn_works,
-    {{ safe_share('coalesce(eu_cn.eu_cn_works, 0)', 'case when count_mode.uses_api_counts then null else coalesce(ai_output.ai_works, 0) end') }} as share_of_ai_works_with_cn,
-    coalesce(eu_cn.eu_cn_works_with_pla, 0) as eu_cn_works_with_pla,
-    coalesce(eu_cn.eu_cn_works_defence_linked, 0) as eu_cn_works_defence_linked,
-    coalesce(eu_cn.eu_cn_works_security_linked, 0) as eu_cn_works_security_linked,
+    institution_id,
+    institution_ror,
+    institution_name,
+    country_code,
+    publication_year,
+    ai_works,
+    eu_cn_works,
+    {{ safe_share('eu_cn_works', 'ai_works') }} as share_of_ai_works_with_cn,
+    eu_cn_works_with_pla,
+    eu_cn_works_defence_linked,
+    eu_cn_works_security_linked,
     {%- for level in risk_levels() %}
-    coalesce(eu_cn.eu_cn_works_risk_{{ level }}, 0) as eu_cn_works_risk_{{ level }},
+    eu_cn_works_risk_{{ level }},
     {%- endfor %}
-    case when count_mode.uses_api_counts then 'unknown_api_source' else 'works' end as ai_works_source,
+    ai_works_source,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
-from profiled
-cross join years
-cross join count_mode
-left join ai_output
-    on profiled.institution_id = ai_output.institution_id
-    and years.publication_year = ai_output.publication_year
-left join eu_cn
-    on profiled.institution_id = eu_cn.institution_id
-    and years.publication_year = eu_cn.publication_year
+from grid

@@ -20,15 +20,15 @@ entity_pairs as (
 ),
 
 pair_works as (
-    select entity_pairs.entity_id, entity_pairs.institution_id, institution_works.work_id,
+    select
+        entity_pairs.entity_id, entity_pairs.institution_id, institution_works.work_id,
         institution_works.publication_year, institution_works.is_dual_use
     from entity_pairs
+    inner join {{ ref('int_work_institutions_classified') }} as chinese_affiliations
+        on entity_pairs.partner_institution_id = chinese_affiliations.institution_id
     inner join {{ ref('fct_institution_eu_cn_works') }} as institution_works
         on entity_pairs.institution_id = institution_works.institution_id
-        and list_contains(
-            list_transform(institution_works.chinese_institutions, lambda c: c.institution_id),
-            entity_pairs.partner_institution_id
-        )
+            and chinese_affiliations.work_id = institution_works.work_id
 ),
 
 work_counts as (
@@ -57,7 +57,7 @@ via as (
                 match_path := match_path,
                 eu_cn_works := eu_cn_works
             )
-            order by eu_cn_works desc, partner_institution_id
+            order by eu_cn_works desc, partner_institution_id asc
         ) as via_partners
     from entity_pairs
     group by entity_id, institution_id
@@ -91,6 +91,6 @@ select
 from via
 inner join work_counts
     on via.entity_id = work_counts.entity_id
-    and via.institution_id = work_counts.institution_id
+        and via.institution_id = work_counts.institution_id
 inner join entities
     on via.entity_id = entities.entity_id

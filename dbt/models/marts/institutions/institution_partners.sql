@@ -27,6 +27,16 @@ years as (
     from range({{ var('study_start_year') }}, {{ var('study_end_year') }} + 1)
 ),
 
+pair_keys as (
+    select distinct institution_id, partner_institution_id from pairs
+),
+
+pair_years as (
+    select institution_id, partner_institution_id, publication_year, count(distinct work_id) as eu_cn_works
+    from pairs
+    group by all
+),
+
 per_year as (
     select
         pair_keys.institution_id,
@@ -35,16 +45,12 @@ per_year as (
             struct_pack(publication_year := years.publication_year, eu_cn_works := coalesce(counted.eu_cn_works, 0))
             order by years.publication_year
         ) as eu_cn_works_per_year
-    from (select distinct institution_id, partner_institution_id from pairs) as pair_keys
+    from pair_keys
     cross join years
-    left join (
-        select institution_id, partner_institution_id, publication_year, count(distinct work_id) as eu_cn_works
-        from pairs
-        group by all
-    ) as counted
+    left join pair_years as counted
         on pair_keys.institution_id = counted.institution_id
-        and pair_keys.partner_institution_id = counted.partner_institution_id
-        and years.publication_year = counted.publication_year
+            and pair_keys.partner_institution_id = counted.partner_institution_id
+            and years.publication_year = counted.publication_year
     group by pair_keys.institution_id, pair_keys.partner_institution_id
 ),
 
@@ -53,16 +59,18 @@ funders as (
     from pairs
 ),
 
+funder_works as (
+    select institution_id, partner_institution_id, funder_name, count(distinct work_id) as works
+    from funders
+    group by all
+),
+
 funders_ranked as (
     select
         institution_id,
         partner_institution_id,
-        list(struct_pack(funder_name := funder_name, eu_cn_works := works) order by works desc, funder_name) as funders
-    from (
-        select institution_id, partner_institution_id, funder_name, count(distinct work_id) as works
-        from funders
-        group by all
-    )
+        list(struct_pack(funder_name := funder_name, eu_cn_works := works) order by works desc, funder_name asc) as funders
+    from funder_works
     group by institution_id, partner_institution_id
 ),
 
@@ -139,13 +147,13 @@ select
 from aggregated
 inner join per_year
     on aggregated.institution_id = per_year.institution_id
-    and aggregated.partner_institution_id = per_year.partner_institution_id
+        and aggregated.partner_institution_id = per_year.partner_institution_id
 inner join newest
     on aggregated.institution_id = newest.institution_id
-    and aggregated.partner_institution_id = newest.partner_institution_id
+        and aggregated.partner_institution_id = newest.partner_institution_id
 left join funders_ranked
     on aggregated.institution_id = funders_ranked.institution_id
-    and aggregated.partner_institution_id = funders_ranked.partner_institution_id
+        and aggregated.partner_institution_id = funders_ranked.partner_institution_id
 left join partners
     on aggregated.partner_institution_id = partners.institution_id
 left join entities

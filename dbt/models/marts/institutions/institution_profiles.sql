@@ -46,6 +46,14 @@ per_year as (
     group by institution_id
 ),
 
+partners_ranked as (
+    select
+        *,
+        {{ risk_level_rank('partner_is_pla', 'partner_is_defence_linked', 'partner_is_security_linked', "partner_risk_level = 'listed'") }}
+            as partner_risk_rank
+    from partners
+),
+
 partner_counts as (
     select
         institution_id,
@@ -62,9 +70,9 @@ partner_counts as (
                 partner_risk_entity_name := partner_risk_entity_name,
                 eu_cn_works := eu_cn_works
             ),
-            {{ risk_level_rank('partner_is_pla', 'partner_is_defence_linked', 'partner_is_security_linked', "partner_risk_level = 'listed'") }} * 1000000 + eu_cn_works
+            partner_risk_rank * 1000000 + eu_cn_works
         ) as riskiest_partner
-    from partners
+    from partners_ranked
     group by institution_id
 ),
 
@@ -72,13 +80,19 @@ funders as (
     select institution_id, unnest(funder_names) as funder_name, work_id from institution_works
 ),
 
+funder_works as (
+    select institution_id, funder_name, count(distinct work_id) as works
+    from funders
+    group by all
+),
+
 top_funders as (
     select
         institution_id,
         -- ten: a page's table; fct_institution_eu_cn_works has them all
-        list(struct_pack(funder_name := funder_name, eu_cn_works := works) order by works desc, funder_name)[1:10]
+        list(struct_pack(funder_name := funder_name, eu_cn_works := works) order by works desc, funder_name asc)[1:10]
             as top_funders
-    from (select institution_id, funder_name, count(distinct work_id) as works from funders group by all)
+    from funder_works
     group by institution_id
 )
 
@@ -112,7 +126,7 @@ select
     totals.dual_use_works,
     coalesce(top_funders.top_funders, []) as top_funders,
     row_number() over (
-        order by totals.eu_cn_works_defence_linked desc, totals.eu_cn_works desc, totals.institution_id
+        order by totals.eu_cn_works_defence_linked desc, totals.eu_cn_works desc, totals.institution_id asc
     ) as rank_by_defence_linked_works,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
