@@ -66,11 +66,12 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check dagster_project tests scripts superset
 	$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 2
 
-# The report's browser check needs Chromium: Debian's package, installed once if the machine lacks it.
+# The report's browser check needs Chromium, and the font matplotlib measures the charts' labels in: Debian's
+# packages, installed once if the machine lacks them.
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
-	command -v apt-get >/dev/null || { echo "Chromium is needed for the report's browser test: install it (Debian: apt-get install chromium)" >&2; exit 1; }
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	command -v apt-get >/dev/null || { echo "The report's browser test needs Chromium and DejaVu fonts (Debian: apt-get install chromium fonts-dejavu-core)" >&2; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)

@@ -4,13 +4,13 @@ import dagster as dg
 
 from .assets.dbt import dbt_model_assets
 from .assets.raw import openalex_raw
-from .assets.report import report_checks, report_only_job, study_report
+from .assets.report import report_checks, study_report
 from .assets.serving import dbt_docs, published_warehouse, serving_checks
 from .checks.mart_checks import mart_checks
 from .checks.publish_guard import publish_guard
 from .checks.raw_checks import raw_checks
 from .checks.staging_checks import staging_checks
-from .jobs import docs_job, full_refresh_job, marts_only_job
+from .jobs import docs_job, full_refresh_job, marts_only_job, report_only_job
 from .resources import dbt_resource
 from .run_logging import LOGGERS
 from .schedules import weekly_api_refresh
