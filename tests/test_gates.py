@@ -8,9 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
-from dagster_project.ingest.demo import generate_snapshot
+from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
 
 N_WORKS = 1000
@@ -92,7 +91,7 @@ def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goe
 
 def test_too_many_bad_raw_lines_stop_the_run_at_the_raw_layer(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
-    _rewrite_part(root, "works", lambda lines: [l if i % 20 else l[:-5] for i, l in enumerate(lines)])
+    _rewrite_part(root, "works", lambda lines: [line if i % 20 else line[:-5] for i, line in enumerate(lines)])
     result = _run(monkeypatch, tmp_path, root)
     check = _checks(result)["openalex/works:quarantine"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR

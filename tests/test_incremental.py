@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.demo import generate_records, write_jsonl_gz
+from dagster_project.demo_data.generator import generate_records
+from dagster_project.demo_data.snapshot import write_jsonl_gz
 from dagster_project.ingest.loader import load_files, prune_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.settings import DBT_PROJECT_DIR
@@ -137,13 +138,13 @@ def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_sam
     from dagster_project.definitions import defs
     from dagster_project.settings import load_settings
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = defs.resolve_job_def("update_warehouse").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
     assert "reference" not in materialized, "unchanged seeds are not reloaded"
     assert {"staging", "marts", "warehouse"} <= materialized
     with duckdb.connect(str(load_settings().build_path), read_only=True) as con:
-        assert con.execute("select count(*) from raw.build_fingerprints where kind = 'reference'").fetchone()[0] == 1
+        assert con.execute("select count(*) from pipeline_state.build_fingerprints where kind = 'reference'").fetchone()[0] == 1
         assert con.execute("select count(*) from raw.load_log").fetchone()[0] == con.execute(
             "select count(distinct file) from raw.load_log").fetchone()[0]
     with duckdb.connect(str(published), read_only=True) as con:

@@ -135,7 +135,7 @@ def test_the_duckdb_file_and_the_parquet_files_go_live_together_and_a_failed_pub
     # A build whose export fails half way (a mart name no file can carry): the DuckDB copy and some Parquet files
     # of B were written, none of it is live.
     bad = _build_file(tmp_path / "b" / "openalex.duckdb", "B", extra_marts=("zz/not_a_file_name",))
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.Error):
         stage_release(bad, target)
     staged = list((target.parent / "releases").glob(".staging-*"))
     assert staged and list(staged[0].glob("parquet/*.parquet")) and (staged[0] / target.name).is_file()

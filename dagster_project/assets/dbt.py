@@ -110,7 +110,10 @@ def _seed_test_notices_dropped(manifest: Mapping[str, Any]) -> Iterator[None]:
         dbt_events_logger.removeFilter(notice_filter)
 
 
-translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Source tests (openalex.work_counts) show as checks on the raw assets they guard.
+translator = WarehouseDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 def _run_results(target_path: Path) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -106,7 +106,7 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
     releases.mkdir(parents=True, exist_ok=True)
     for leftover in [*releases.glob(f"{STAGING_PREFIX}*"), *target.parent.glob(".publish-*")]:  # from a killed publish
         shutil.rmtree(leftover, ignore_errors=True)
-    release_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+    release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     staging = releases / f"{STAGING_PREFIX}{release_id}"
     staging.mkdir()
     # The copy keeps the file's name: dbt's views name their catalog after it.
@@ -124,7 +124,7 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
         figures = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
         label = con.execute("select dataset_label from staging.stg_openalex__dataset").fetchone()[0]
         parquet_rows = export_parquet(con, staging / PARQUET)
-    published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    published_at = datetime.now(UTC).isoformat(timespec="seconds")
     (staging / PARQUET / "_published.json").write_text(json.dumps(
         {"published_at": published_at, "warehouse": str(target), "dataset_label": label, "release": release_id,
          "rows": parquet_rows}, indent=1))

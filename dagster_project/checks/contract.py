@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ..resources import dbt_manifest
 from ..settings import PROJECT_ROOT
@@ -49,7 +49,7 @@ def _rules_from_meta(column: str, contract: dict) -> list[Rule]:
     return rules
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_values(ref: str) -> tuple:
     seed, column = ref.split(".")
     with (PROJECT_ROOT / "seeds" / f"{seed}.csv").open(newline="", encoding="utf-8") as fh:

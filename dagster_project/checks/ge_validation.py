@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -150,7 +150,7 @@ def validate_table(
     since_text = str(since) if since is not None else None
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
-        "relation": relation, "run_id": run_id, "validated_at": datetime.now(timezone.utc).isoformat(),
+        "relation": relation, "run_id": run_id, "validated_at": datetime.now(UTC).isoformat(),
         "rows": total, "since": since_text, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "samples": samples,
         "ge_results": results,
     }, default=str, indent=1))

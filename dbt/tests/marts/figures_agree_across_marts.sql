@@ -57,8 +57,8 @@ figure_mismatches as (
     from recount
     left join headline
         on recount.metric = headline.metric
-        and recount.scope = headline.scope
-        and recount.period = headline.period
+            and recount.scope = headline.scope
+            and recount.period = headline.period
     where headline.value is distinct from recount.value
 ),
 

@@ -27,5 +27,5 @@ select
 from span
 inner join years
     on span.metric = years.metric
-    and span.scope = years.scope
+        and span.scope = years.scope
 where span.value <> years.value
