@@ -63,12 +63,14 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         return [OWNER]
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        if not tests_seeds_only(manifest, unique_id):
-            return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or not tests_seeds_only(manifest, unique_id):
+            return spec
         # Every test on a seed (~140, most of the project's) maps to the seed's one check; dagster-dbt reports each
-        # test's result as an observation, and the step below sums them up into one result per seed.
+        # test's result as an observation, and the step below sums them up into one result per seed. The metadata
+        # (one test's id) is what dagster-dbt selects when the check is run alone.
         return dg.AssetCheckSpec(
-            name=SEED_CHECK, asset=self.get_asset_key(manifest["nodes"][_tested_seed(manifest, unique_id)]),
+            name=SEED_CHECK, asset=spec.asset_key, metadata=spec.metadata,
             description="The dbt tests on this reference seed (its yml and dbt/tests/reference): all must pass; "
                         "the result names any that failed.",
         )
@@ -158,13 +160,15 @@ def _status(event: dg.AssetObservation) -> str:
     return str(getattr(value, "value", value) or "")
 
 
-def _seed_check_summaries(seed_tests: dict[str, str], manifest: Mapping[str, Any],
-                          failures: dict[str, str]) -> list[dg.AssetCheckResult]:
-    """One result per seed from the statuses of the dbt tests on it (test unique_id -> dbt status)."""
+def _seed_check_summaries(seed_tests: dict[str, str], manifest: Mapping[str, Any], failures: dict[str, str],
+                          checked: set[dg.AssetKey] | None = None) -> list[dg.AssetCheckResult]:
+    """One result per seed from the statuses of the dbt tests on it (test unique_id -> dbt status); only for the
+    seeds in `checked` (those with a check in this step), when given."""
     by_seed: dict[dg.AssetKey, list[tuple[str, str]]] = {}
     for unique_id, status in seed_tests.items():
         key = translator.get_asset_key(manifest["nodes"][_tested_seed(manifest, unique_id)])
-        by_seed.setdefault(key, []).append((unique_id, status))
+        if checked is None or key in checked:
+            by_seed.setdefault(key, []).append((unique_id, status))
     summaries = []
     for key, tests in sorted(by_seed.items(), key=lambda item: item[0].to_user_string()):
         failed = sorted((uid, status) for uid, status in tests if status != "pass")
@@ -256,7 +260,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                     except Exception as exc:  # a relation dbt did not build (skipped)
                         context.log.debug(f"no row count for {relation}: {exc}")
             yield event
-    yield from _seed_check_summaries(seed_tests, manifest, failures)
+    checked = {k.asset_key for k in context.selected_asset_check_keys if k.name == SEED_CHECK}
+    yield from _seed_check_summaries(seed_tests, manifest, failures, checked)
     if not invocation.is_successful():
         raise dg.Failure(
             "dbt build failed: see the failed models and checks of this run; dbt skipped everything downstream of "
