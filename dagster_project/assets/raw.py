@@ -6,6 +6,7 @@ staging models hang directly off these assets.
 
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import dagster as dg
 from ..ingest import demo
 from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
 from ..ingest.snapshot import list_snapshot
+from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
 from ..settings import Settings, load_settings
 
@@ -25,7 +27,14 @@ WORK_COUNTS_FILE = "work_counts.jsonl"
 RAW_SPECS = [
     dg.AssetSpec(
         ["openalex", "works"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
-        description="Every raw OpenAlex work record loaded from the source (all versions; staging keeps the latest).",
+        description=(
+            "The raw OpenAlex work records of the study's universe (AI under any definition, in the widest window), "
+            "every version; staging keeps the latest."
+        ),
+    ),
+    dg.AssetSpec(
+        ["openalex", "work_versions"], group_name="raw", owners=[OWNER], kinds={"duckdb"},
+        description="One thin row (id, updated_date, file) per work record read, in the universe or not: the latest version wins.",
     ),
     dg.AssetSpec(
         ["openalex", "institutions"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
@@ -71,6 +80,26 @@ def prepare_source(settings: Settings, log) -> tuple[Path, str]:
     return root, "OpenAlex API via pyalex"
 
 
+def universe_for_load(con, log) -> tuple[Universe, set[str]]:
+    """The universe to load works with, and the entities whose every file is reloaded.
+
+    The raw layer keeps the universe it was loaded with while it covers what the definitions need (a narrower
+    definition is answered from it); a wider one needs a full reload, which records the new universe."""
+    needed = Universe.from_dbt()
+    loaded = recorded(con)
+    if os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1":
+        log.info(f"WAREHOUSE_FULL_REFRESH=1: every raw file is reloaded, keeping {needed.describe()}")
+        return needed, set(ENTITIES)
+    if loaded is None:
+        # First load, or a raw layer loaded before it kept a universe: its works are read again.
+        return needed, {"works"}
+    try:
+        require_covers(loaded, needed)
+    except UniverseTooNarrow as exc:
+        raise dg.Failure(str(exc)) from None
+    return loaded, set()
+
+
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
 def openalex_raw(context: dg.AssetExecutionContext):
     settings = load_settings()
@@ -81,6 +110,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
     results: dict[str, LoadResult] = {}
     with connect(settings.build_path) as con:
         ensure_raw_schema(con)
+        universe, reload = universe_for_load(con, context.log)
         for entity in ENTITIES:
             listing = list_snapshot(root, entity)
             if listing.missing_from_disk:
@@ -90,12 +120,18 @@ def openalex_raw(context: dg.AssetExecutionContext):
             prune_files(con, entity, listing.files)
             quarantine_file = quarantine_dir / f"{entity}.jsonl"
             quarantine_file.unlink(missing_ok=True)
-            results[entity] = load_files(con, entity, listing.files, quarantine_file)
+            results[entity] = load_files(
+                con, entity, listing.files, quarantine_file, incremental=entity not in reload,
+                universe=universe if entity == "works" else None,
+            )
             r = results[entity]
-            context.log.info(f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded, {r.quarantined} quarantined")
+            outside = f", {r.outside_universe} outside the study's universe" if entity == "works" else ""
+            context.log.info(f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded{outside}, {r.quarantined} quarantined")
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
-                "records": r.records, "loaded": r.loaded, "quarantined": r.quarantined,
+                "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
+                "updated_date_derived": con.execute(
+                    f"select count(*) from raw.{entity} where _updated_date_derived").fetchone()[0],
                 "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files),
                 "manifest": str(listing.manifest) if listing.manifest else "none",
                 "manifest_files_missing": len(listing.missing_from_disk),
@@ -116,7 +152,11 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 ).fetchall()
                 meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
                 meta["duration_s"] = round(time.monotonic() - started, 2)
+                meta["universe"] = universe.describe()
+                record(con, universe)
             yield dg.MaterializeResult(asset_key=["openalex", entity], metadata=meta)
+            if entity == "works":
+                yield dg.MaterializeResult(asset_key=["openalex", "work_versions"], metadata=table_metadata(con, "raw.work_versions"))
         # The api source also lands group_by counts (the denominators) beside the works.
         con.execute("delete from raw.work_counts")
         counts_file = root / WORK_COUNTS_FILE
