@@ -239,7 +239,7 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
             db = BENCH / "raw_only.duckdb"
             db.unlink(missing_ok=True)
             wall, rss, out = measure([PY, "-c", RAW_LOAD, str(snap), str(ROOT), str(db)])
-            records, loaded, outside, quarantined = out.split()
+            records, loaded, outside, quarantined = out.strip().splitlines()[-1].split()
             rows[n] = {"a": a[:2], "raw": (wall, rss), "build_mib": mib(db)}
             print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, raw load {wall:6.1f} s ({wall / a[0]:.2f}x the scan, "
                   f"peak {rss:,.0f} MiB): {records} records, {loaded} kept, {outside} outside the universe, "
