@@ -14,7 +14,10 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test dev docs lock install install-test clean bench report superset superset-test superset-lock
+.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock
+
+# The instance the UI and `make run` share: no telemetry, no "join the community" pop-up.
+INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
 
 # Serving: where a run publishes (WAREHOUSE_PATH as the pipeline reads it), and the local ports.
 WAREHOUSE_PATH_ABS = $(abspath $(or $(WAREHOUSE_PATH),warehouse/openalex.duckdb))
@@ -34,22 +37,45 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt Makefile
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[test]'
 	touch $@ $(STAMP)
 
+$(INSTANCE_YAML): Makefile
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > $@
+
 install: $(STAMP)
 install-test: $(STAMP_TEST)
 
 ## run: build the warehouse through Dagster (default job) and print the headline figures
-run: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+run: $(STAMP) $(INSTANCE_YAML)
 	$(BIN)/python -m dagster_project.run
 
-## test: the whole test suite (includes a real dbt build and Dagster materialisations)
-test: $(STAMP_TEST)
+## sql: the DuckDB shell on the published warehouse, read-only (a run can publish meanwhile)
+sql: $(STAMP)
+	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
+	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
+
+## test: lint, then the whole test suite (real dbt builds, Dagster materialisations, a browser on the report)
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest
 
+## test-fast: the tests that run no whole Dagster job (under a minute)
+test-fast: $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars)
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check dagster_project tests scripts superset
+	$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 2
+
+# The report's browser check needs Chromium, and the font matplotlib measures the charts' labels in: Debian's
+# packages, installed once if the machine lacks them.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "The report's browser test needs Chromium and DejaVu fonts (Debian: apt-get install chromium fonts-dejavu-core)" >&2; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+
 ## dev: the Dagster UI on http://127.0.0.1:3000
-dev: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+dev: $(STAMP) $(INSTANCE_YAML)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev -h 127.0.0.1 -p 3000
 
 ## lock: refreeze constraints.txt from pyproject.toml
 lock: $(BIN)/python
@@ -65,16 +91,14 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(if $(SIZES),--sizes $(SIZES),)
 
 ## docs: the dbt docs site of the published warehouse on http://127.0.0.1:8081 (each run regenerates it)
-docs: $(STAMP)
+docs: $(STAMP) $(INSTANCE_YAML)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j docs
 	@echo "dbt docs: http://127.0.0.1:$(DOCS_PORT)/ (the same site in one file: $(WAREHOUSE_DIR)docs/static_index.html). Ctrl-C to stop."
 	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory $(WAREHOUSE_DIR)docs
 
 ## report: re-render the study report (warehouse/report/index.html) from the published warehouse
-report: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+report: $(STAMP) $(INSTANCE_YAML)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j report_only
 	@echo "Report: $(WAREHOUSE_DIR)report/index.html"
 

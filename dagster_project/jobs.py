@@ -25,3 +25,10 @@ docs_job = dg.define_asset_job(
     selection=DBT_DOCS,
     description="Generate the dbt docs site for the published warehouse (served by `make docs`).",
 )
+
+# Re-render the study report from the published warehouse alone (e.g. after changing a template): `make report`.
+report_only_job = dg.define_asset_job(
+    "report_only",
+    selection=dg.AssetSelection.assets(dg.AssetKey(["reports", "study_report"])),
+    description="Re-render the study report (report/index.html) from the published warehouse, without a rebuild.",
+)

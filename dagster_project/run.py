@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 
 import dagster as dg
 
 from .lib.duckdb_io import connect
-from .settings import load_settings
+from .settings import SettingsError, load_settings
+
+JOB = "full_refresh"
 
 # (metric, scope, label) of the span figures, in the order printed.
 SPAN_ROWS = [
@@ -80,24 +84,42 @@ def print_headline(path) -> None:
         print(f"{text:56} {_fmt(v, 'links') + ' of ' + n:>10} {_fmt(ref, 'links') if ref is not None else '':>12}")
     if synthetic:
         print("\nThese figures come from a generated data set: they test the pipeline, they say nothing about real research.")
-    print(f"\nWarehouse: {path}\n(open it read-only: duckdb -readonly {path}; every figure in marts.headline_figures, "
-          "other definitions in marts.sensitivity_figures)")
+    print(f"\nWarehouse: {path}\nQuery it read-only with `make sql` (the DuckDB shell installed with the project: "
+          f".venv/bin/duckdb -readonly {path}); every figure is in marts.headline_figures, other definitions in "
+          "marts.sensitivity_figures.")
 
 
 def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
     from .definitions import defs
 
-    settings = load_settings()
-    print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
-    job = defs.resolve_job_def("full_refresh")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
+    log_file = settings.warehouse_path.parent / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    job = defs.resolve_job_def(JOB)
+    # dagster-dbt echoes every dbt event to stdout: into the log file with the rest, the terminal gets a line per step.
+    with log_file.open("a", encoding="utf-8") as echoes, contextlib.redirect_stdout(echoes):
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.get(),
+            run_config={"loggers": {
+                # A line per step on the terminal; every message in the file. Dagster's console only for the critical.
+                "console": {"config": {"log_level": "CRITICAL"}},
+                "progress": {},
+                "run_log_file": {"config": {"path": str(log_file)}},
+            }},
+            raise_on_error=False,
+        )
+    print(f"Full log: {log_file}")
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        print(f"The run failed (steps: {', '.join(failed) or 'see the Dagster UI'}); the published warehouse was left as it was.", file=sys.stderr)
+        blocked = [e.asset_check_evaluation_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+        reason = f"steps failed: {', '.join(failed)}" if failed else f"{len(blocked)} checks failed"
+        print(f"The run stopped ({reason}); the published warehouse was left as it was.", file=sys.stderr)
         return 1
     print_headline(settings.warehouse_path)
     return 0

@@ -20,6 +20,6 @@ trap 'rm -rf "$profile"' EXIT
 # No network: the page needs none, and these flags stop Chromium's own background connections.
 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
-    --user-data-dir="$profile" --window-size="${WINDOW_SIZE:-1280,4200}" \
+    --user-data-dir="$profile" --window-size="${WINDOW_SIZE:-1280,7200}" \
     --screenshot="$(realpath -m "$out")" "file://$(realpath "$report")" 2>/dev/null
 echo "$out"

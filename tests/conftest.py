@@ -15,6 +15,15 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 DEMO_WORKS_FOR_TESTS = 3000
 
+# Fixtures that run a whole Dagster job: a test using one is slow (`make test-fast` leaves it out).
+WHOLE_JOB_FIXTURES = {"demo_run", "snapshot_run"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if WHOLE_JOB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
     """Point every setting at `root` (a temp folder) so tests never touch the developer's warehouse."""

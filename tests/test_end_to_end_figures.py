@@ -14,14 +14,19 @@ import math
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from dagster_project.ingest import demo
+from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import set_warehouse_env
 
 N_WORKS = 3000
 SEED = 20
 YEARS = [str(y) for y in range(demo.PERIOD[0], demo.PERIOD[1] + 1)]
 SPAN = f"{demo.PERIOD[0]}-{demo.PERIOD[1]}"
+_VARS = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["vars"]
+# Every Europe × AI × risk-list definition named in the dbt vars.
+N_DEFINITION_SETS = len(_VARS["europe_definitions"]) * len(_VARS["ai_definitions"]) * len(_VARS["risk_list_variants"])
 
 # STUDY.md's table of headline figures: metric -> (scopes, periods). "countries" = every European country.
 STUDY_METRICS = {
@@ -150,7 +155,7 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
         labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
         assert labels == [(f"OpenAlex snapshot at {snapshot_run['settings'].snapshot_dir}",)], mart
         sets = con.execute(f"select count(distinct definition_set) from marts.{mart}").fetchone()[0]
-        assert sets == (30 if mart == "sensitivity_figures" else 1), mart
+        assert sets == (N_DEFINITION_SETS if mart == "sensitivity_figures" else 1), mart
     assert con.execute("select distinct definition_set from marts.headline_figures").fetchall() == [
         ("eu27_uk_efta/concept_or_topic/default",)
     ]
@@ -160,7 +165,7 @@ def test_sensitivity_figures_cover_every_definition_set(con):
     sets = con.execute(
         "select europe_definition, ai_definition, risk_list_variant from marts.sensitivity_figures group by all"
     ).fetchall()
-    assert len(sets) == 3 * 5 * 2
+    assert len(sets) == N_DEFINITION_SETS
     span = dict(con.execute(
         f"""select definition_set, value from marts.sensitivity_figures
             where metric = 'eu_cn_works' and period = '{SPAN}'"""

@@ -1,84 +1,333 @@
-"""The study report: produced by the run, self-contained, with its charts, definitions, MERICS figures and banner."""
+"""The study report: its figures read back from the page and compared with the marts, its inputs checked
+loudly, its citations and downloads, and a headless-Chromium check that no label is cut.
+
+Needs `chromium` on PATH (Debian: `apt-get install -y chromium`) and the DejaVu fonts it brings.
+"""
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.assets.report import (
-    Bar, Series, Warehouse, _scale, bar_chart, build_report, column_chart, read_warehouse, render_html, report_path,
-)
+from dagster_project.report import ReportInputError, build_report, report_path
+
+ROOT = Path(__file__).resolve().parent.parent
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def report(demo_run) -> str:
+def published(demo_run) -> Path:
     assert demo_run["result"].success
-    path = report_path(demo_run["settings"].warehouse_path)
+    return demo_run["settings"].warehouse_path
+
+
+@pytest.fixture(scope="module")
+def page(published) -> str:
+    path = report_path(published)
     assert path.is_file(), "the run should write report/index.html beside the published warehouse"
-    return html.unescape(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8")
 
 
-def test_the_run_writes_a_self_contained_report_with_a_chart_per_section(report, demo_run):
-    assert report.startswith("<!doctype html>")
-    # Nothing is fetched when it opens (no network here, nor on an analyst's air-gapped laptop): no scripts,
-    # stylesheets, images or fonts from elsewhere. Links to the MERICS sources are plain <a> links.
-    for fetching in ("<script", "<link", "<img", "<iframe", "src=", "url(", "@import"):
-        assert fetching not in report, fetching
-    svgs = re.findall(r"<svg .*?</svg>", report, flags=re.S)
-    sections = re.findall(r'<section class="card" id="(\w+)">', report)
-    assert {"shares", "uk", "countries", "risk", "links", "funding"} <= set(sections)
-    with duckdb.connect(str(demo_run["settings"].warehouse_path), read_only=True) as con:
-        wh = read_warehouse(con)
-    # Each section the warehouse has data for carries a chart (every one, once the marts are all in).
-    assert len(svgs) >= 3
-    assert "Europe's and China's AI output co-authored" in report and len(re.findall("<rect ", report)) > 20
-    for name in ("europe_share_with_cn", "country_share_with_cn", "country_share_of_eu_cn_works"):
-        assert name in report  # the definitions are named
-    if wh.merics:
-        assert "MERICS (2023)" in report and "<th>MERICS</th>" in report
+@pytest.fixture(scope="module")
+def con(published):
+    with duckdb.connect(str(published), read_only=True) as connection:
+        yield connection
 
 
-def test_synthetic_data_gets_a_banner(report):
-    assert 'class="banner"' in report and "SYNTHETIC DATA" in report
+def number(printed: str) -> float:
+    """A figure as the page prints it ("45.7%", "1,234") as a number."""
+    printed = printed.strip()
+    return float(printed[:-1].replace(",", "")) / 100 if printed.endswith("%") else float(printed.replace(",", ""))
 
 
-def test_no_banner_for_real_data_and_missing_sections_say_so():
-    wh = Warehouse(relations=set(), columns={}, label="OpenAlex snapshot at /data", synthetic=False, span="2017-2022")
-    page = render_html(wh, [], "now", "/x.duckdb")
-    assert 'class="banner"' not in page
+def assert_printed(printed: str, value: float, unit: str, what: str) -> None:
+    tolerance = 0.0005 if unit == "share" else 0  # shares print with one decimal of a percent
+    assert abs(number(printed) - value) <= tolerance + 1e-12, f"{what}: page says {printed}, marts say {value}"
 
 
-def test_the_report_renders_from_a_warehouse_with_only_the_first_marts(tmp_path):
-    """An older warehouse (headline_figures and fct_eu_cn_works only) still renders; missing sections say so."""
-    db = tmp_path / "openalex.duckdb"
-    with duckdb.connect(str(db)) as con:
-        con.execute("create schema marts; create schema staging")
-        con.execute("create table staging.stg_openalex__dataset as select 'SYNTHETIC demo' as dataset_label, true as is_synthetic")
-        con.execute("""create table marts.headline_figures as
-                       select * from (values ('eu_cn_works', 'EUROPE', '2017', 5.0, 'works'),
-                                             ('europe_share_with_cn', 'EUROPE', '2017', 0.05, 'share'),
-                                             ('eu_cn_works', 'EUROPE', '2017-2017', 5.0, 'works'))
-                       as t(metric, scope, period, value, unit)""")
-        con.execute("create table marts.fct_eu_cn_works as select 'W1' as work_id, 2017 as publication_year, ['GB'] as european_countries")
-    out = tmp_path / "report" / "index.html"
-    summary = build_report(db, out)
-    page = out.read_text()
-    assert "shares" in summary["charts"] and "countries" in summary["charts"]
-    assert "links" in summary["missing"] and "Not available yet" in page
-    assert summary["synthetic"] and "SYNTHETIC DATA" in page
+def charts(page: str) -> dict[str, ET.Element]:
+    """Every inline chart of the page, by its id, parsed as XML."""
+    out = {}
+    for svg in re.findall(r"<svg .*?</svg>", page, flags=re.DOTALL):
+        root = ET.fromstring(svg)
+        out[root.get("id")] = root
+    return out
 
 
-def test_axes_are_round_and_charts_are_valid_svg():
-    assert _scale(0.21, "share") == (0.25, 0.05)
-    assert _scale(0.148, "share") == (0.15, 0.05)
-    assert _scale(17, "works") == (20, 5)
-    assert _scale(1, "works") == (1, 1)
-    import xml.dom.minidom
+def group_text(svg: ET.Element, gid: str) -> str:
+    """The text of a chart element (lines of a wrapped label joined by spaces)."""
+    for g in svg.iter(f"{SVG_NS}g"):
+        if g.get("id") == gid:
+            return " ".join("".join(t.itertext()).strip() for t in g.iter(f"{SVG_NS}text"))
+    raise AssertionError(f"no element {gid} in chart {svg.get('id')}")
 
-    svg = column_chart("t", ["2017", "2018"], [Series("a", "#000", {"2017": 0.1, "2018": None}, {"2017": 0.05})], "share")
-    xml.dom.minidom.parseString(svg)
-    svg = bar_chart("t", [Bar("x & y <z>", 3.0, ref=5.0)], "works", legend=[("ref", "#000", "MERICS")])
-    xml.dom.minidom.parseString(svg)
+
+def headline(con, metric: str, scope: str, period: str):
+    return con.execute("select value, unit, merics_value from marts.headline_figures where metric = ? and scope = ? "
+                       "and period = ?", [metric, scope, period]).fetchone()
+
+
+def test_the_page_is_self_contained_with_a_chart_per_section(page):
+    assert page.startswith("<!doctype html>")
+    # Nothing is fetched when it opens (an analyst's air-gapped laptop): links to sources are plain <a> links.
+    for fetching in ("<script", "<link", "<img", "<iframe", "src=", "@import"):
+        assert fetching not in page, fetching
+    assert not re.search(r"url\((?!#)", page), "only the charts' own clip paths are referenced"
+    sections = re.findall(r'<section class="card" id="([\w-]+)">(.*?)</section>', page, flags=re.DOTALL)
+    assert [s for s, _ in sections] == ["shares", "uk", "countries", "risk", "links", "funding", "sources", "downloads"]
+    assert all("<svg " in body for s, body in sections if s not in ("sources", "downloads"))
+
+
+def test_tiles_and_comparison_rows_print_the_marts_figures(page, con):
+    rows = re.findall(r'<(?:tr|div class="tile") data-metric="(\w+)" data-scope="([\w-]+)" data-period="([\w-]+)">'
+                      r'\s*(?:<td>[^<]*</td><td class="n">([^<]+)</td><td class="n">([^<]+)</td>'
+                      r'|<div class="v">([^<]+)</div>)', page)
+    assert len(rows) >= 15
+    for metric, scope, period, ours, merics, tile in rows:
+        value, unit, merics_value = headline(con, metric, scope, period)
+        assert_printed(ours or tile, value, unit, f"{metric} {scope} {period}")
+        if merics:
+            assert merics_value is not None and merics != "—", f"{metric} has no MERICS figure in the marts"
+            assert_printed(merics, merics_value, unit, f"MERICS {metric} {scope} {period}")
+    tiles = {(m, s) for m, s, _, _, _, t in rows if t}
+    assert {("eu_cn_works", "EUROPE"), ("eu_cn_share_defence_linked", "EUROPE"), ("eu_cn_works_with_pla", "EUROPE"),
+            ("country_share_of_eu_cn_works", "GB")} <= tiles
+
+
+def test_the_charts_show_the_marts_values(page, con):
+    svgs = charts(page)
+    span = con.execute("select period from marts.agg_risk_year where not is_single_year").fetchone()[0]
+    years = [r[0] for r in con.execute(
+        "select period from marts.agg_risk_year where is_single_year order by 1").fetchall()]
+
+    # Europe's share by year: series 0 (Europe), one bar per year, in order.
+    for i, year in enumerate(years):
+        value, unit, _ = headline(con, "europe_share_with_cn", "EUROPE", year)
+        assert_printed(group_text(svgs["shares"], f"shares-value-{i}"), value, unit, f"Europe's share {year}")
+
+    # The UK's share by year, from agg_country_year.
+    for i, year in enumerate(years):
+        share = con.execute("select share_with_partner from marts.agg_country_year where scope = 'GB' and "
+                            "publication_year::varchar = ?", [year]).fetchone()[0]
+        assert_printed(group_text(svgs["uk"], f"uk-value-{i}"), share, "share", f"UK share {year}")
+
+    # Risk levels of all works over the span add up, level by level, to agg_risk_year.
+    levels = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                        "'marts' and table_name = 'agg_risk_year' and column_name like "
+                                        "'eu_cn_works_risk_level_%' order by ordinal_position").fetchall()]
+    counts = con.execute(f"select {', '.join(levels)} from marts.agg_risk_year where period = ?", [span]).fetchone()
+    for i, n in enumerate(counts):
+        assert_printed(group_text(svgs["risk-levels"], f"risk-levels-value-{i}"), n, "works", levels[i])
+
+    # The links chart: each label is the pair's full names, each value its works.
+    links = con.execute("select european_institution_name, european_country_code, chinese_institution_name, "
+                        "eu_cn_works from marts.agg_institution_links order by eu_cn_works desc, "
+                        "european_institution_name, chinese_institution_name limit 10").fetchall()
+    assert links
+    for i, (eu, country, cn, works) in enumerate(links):
+        assert group_text(svgs["links"], f"links-label-{i}") == f"{eu} ({country}) × {cn}"
+        assert_printed(group_text(svgs["links"], f"links-value-{i}"), works, "works", f"link {eu} × {cn}")
+        assert f"<td>{eu}</td>" in html.unescape(page) and f"<td>{cn}</td>" in html.unescape(page)
+
+
+def test_every_risk_level_shown_is_defined_beside_it_and_in_the_docs(page):
+    docs = (ROOT / "docs" / "definitions.md").read_text(encoding="utf-8")
+    levels_section = docs[docs.index("## Risk tags and risk levels"):docs.index("## Funding")]
+    risk = re.search(r'<section class="card" id="risk">(.*?)</section>', page, flags=re.DOTALL).group(1)
+    shown = [group_text(svg, f"risk-levels-label-{i}") for svg in [charts(risk)["risk-levels"]]
+             for i in range(len(re.findall(r'id="risk-levels-label-', risk)))]
+    defined = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", risk))
+    assert "listed" in shown and "on a risk list, no tag" in html.unescape(defined["listed"])
+    for term in shown:
+        assert defined.get(term), f"risk level {term!r} is shown without its definition"
+        assert re.search(rf"\| `\w+` \| {re.escape(term)} \|", levels_section), f"{term!r} not in docs/definitions.md"
+    # One term per idea: "defence-linked" includes the PLA, and no other name for it.
+    assert "PLA included" in risk
+    for other in ("military-linked", "not PLA", "unconfirmed", "project brief"):
+        assert other not in page
+
+
+def test_merics_figures_cite_the_report_and_the_article_that_reports_them(page):
+    sources = dict(re.findall(r'<li id="source-(\d+)">(.*?)</li>', page, flags=re.DOTALL))
+    assert "https://www.merics.org/en/report/ai-entanglements" in sources["1"] and "AI entanglements" in sources["1"]
+    assert any("University World News, 2023-11-16" in html.unescape(s) for s in sources.values())
+    cited = {int(n) for n in re.findall(r'href="#source-(\d+)"', page)}
+    assert cited == {int(n) for n in sources}, "every source is cited and every citation has a source"
+    for merics_cell in re.findall(r'<td class="n">([^<]+)</td><td>(.*?)</td></tr>', page):
+        if merics_cell[0] != "—":
+            assert 'href="#source-1"' in merics_cell[1]
+
+
+def test_every_mart_can_be_downloaded_as_parquet_or_csv(page, con, published):
+    marts = [m for (m,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts' "
+                                       "order by 1").fetchall()]
+    base = report_path(published).parent
+    for mart in marts:
+        parquet = re.search(rf'href="([^"]+/{mart}\.parquet)"', page).group(1)
+        csv = re.search(rf'href="([^"]+/{mart}\.csv)"', page).group(1)
+        rows = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+        assert con.execute(f"select count(*) from '{(base / parquet).resolve()}'").fetchone()[0] == rows
+        assert con.execute(f"select count(*) from read_csv('{(base / csv).resolve()}')").fetchone()[0] == rows
+
+
+def test_the_run_checks_that_the_tiles_show_the_published_figures(demo_run):
+    evaluations = {e.check_name: e for e in demo_run["result"].get_asset_check_evaluations()
+                   if e.asset_key.to_user_string() == "reports/study_report"}
+    check = evaluations["tiles_show_the_published_figures"]
+    assert check.passed and check.metadata["tiles"].value == 4 and check.metadata["mismatched"].value == "none"
+
+
+def test_synthetic_data_gets_a_banner(page):
+    assert 'class="banner"' in page and "SYNTHETIC DATA" in page
+
+
+@pytest.fixture
+def warehouse_copy(published, tmp_path) -> Path:
+    """A writable copy of the published warehouse with its Parquet folder."""
+    shutil.copy(published, tmp_path / published.name)
+    shutil.copytree(published.parent / "parquet", tmp_path / "parquet")
+    return tmp_path / published.name
+
+
+def test_real_data_gets_no_banner(warehouse_copy):
+    with duckdb.connect(str(warehouse_copy)) as c:
+        c.execute("create table staging.dataset_flag as select dataset_label, false as is_synthetic "
+                  "from staging.stg_openalex__dataset")
+        kind = c.execute("select table_type from information_schema.tables where table_schema = 'staging' "
+                         "and table_name = 'stg_openalex__dataset'").fetchone()[0]
+        c.execute(f"drop {'view' if kind == 'VIEW' else 'table'} staging.stg_openalex__dataset")
+        c.execute("alter table staging.dataset_flag rename to stg_openalex__dataset")
+    summary = build_report(warehouse_copy)
+    assert not summary["synthetic"] and 'class="banner"' not in summary["path"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("statement, named", [
+    ("alter table marts.agg_institution_links drop column chinese_risk_level",
+     "column chinese_risk_level of marts.agg_institution_links"),
+    ("alter table marts.headline_figures rename column merics_source to merics_url",
+     "column merics_source of marts.headline_figures"),
+    ("drop table marts.agg_risk_year", "marts.agg_risk_year, which is not in the warehouse"),
+    ("delete from marts.headline_figures where metric = 'eu_cn_works_with_pla'", "metric eu_cn_works_with_pla"),
+])
+def test_a_missing_table_column_or_figure_stops_the_report_naming_it(warehouse_copy, statement, named):
+    with duckdb.connect(str(warehouse_copy)) as c:
+        c.execute(statement)
+    with pytest.raises(ReportInputError, match=re.escape(named)):
+        build_report(warehouse_copy)
+    assert not (warehouse_copy.parent / "report" / "index.html").exists()
+
+
+# --- in a browser ------------------------------------------------------------------------------------------
+
+LAYOUT_PROBE = """<script>
+// Where each chart text and table cell lands once laid out: clipped, ellipsised or overlapping text shows here.
+const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+const out = {charts: [], cells: []};
+document.querySelectorAll("figure.chart svg").forEach(svg => {
+  const chart = {id: svg.id, box: box(svg), texts: [], markers: []};
+  svg.querySelectorAll("text").forEach(t => chart.texts.push(
+    {text: t.textContent, group: (t.closest("g[id]") || {}).id || "", box: box(t)}));
+  svg.querySelectorAll("g[id*='-merics-']").forEach(g => chart.markers.push({group: g.id, box: box(g)}));
+  out.charts.push(chart);
+});
+document.querySelectorAll("td, th, .tile div, dt, dd").forEach(c => out.cells.push(
+  {text: c.textContent, clipped: c.scrollWidth > c.clientWidth + 1,
+   ellipsis: getComputedStyle(c).textOverflow === "ellipsis"}));
+const pre = document.createElement("pre"); pre.id = "layout"; pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+
+
+def browser_layout(page_html: str, folder: Path) -> dict:
+    """The page laid out by headless Chromium: every chart text's box and every cell's overflow."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the browser check needs Chromium: apt-get install -y chromium"
+    probe = folder / "probe.html"
+    probe.write_text(page_html.replace("</body>", LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={folder / 'profile'}",
+         "--window-size=1280,1000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True).stdout
+    return json.loads(html.unescape(re.search(r'<pre id="layout">(.*?)</pre>', dom, flags=re.DOTALL).group(1)))
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def layout_problems(layout: dict) -> list[str]:
+    """Cut, clipped or covered labels: what a reader could not read in full."""
+    problems = []
+    for chart in layout["charts"]:
+        left, top, right, bottom = chart["box"]
+        for t in chart["texts"]:
+            x0, y0, x1, y1 = t["box"]
+            if "…" in t["text"] or t["text"].rstrip().endswith("..."):
+                problems.append(f"{chart['id']}: label cut short: {t['text']!r}")
+            if x0 < left - 0.5 or y0 < top - 0.5 or x1 > right + 0.5 or y1 > bottom + 0.5:
+                problems.append(f"{chart['id']}: label outside the chart, clipped: {t['text']!r}")
+        values = [t for t in chart["texts"] if "-value-" in t["group"]]
+        for v in values:
+            for m in chart["markers"]:
+                if overlap(v["box"], m["box"]):
+                    problems.append(f"{chart['id']}: MERICS marker {m['group']} over the value {v['text']!r}")
+        for i, a in enumerate(values):
+            for b in values[i + 1:]:
+                if overlap(a["box"], b["box"]):
+                    problems.append(f"{chart['id']}: values {a['text']!r} and {b['text']!r} overlap")
+    for cell in layout["cells"]:
+        if cell["clipped"] or cell["ellipsis"] or "…" in cell["text"]:
+            problems.append(f"table or tile text cut: {cell['text']!r}")
+    return problems
+
+
+def test_no_label_is_cut_clipped_or_covered_in_a_browser(page, con, tmp_path):
+    layout = browser_layout(page, tmp_path)
+    assert {c["id"] for c in layout["charts"]} >= {"shares", "uk", "countries", "risk-tags", "risk-levels", "links",
+                                                     "funding"}
+    assert layout_problems(layout) == []
+    # Every institution of the largest links is on screen in full, in the chart and in the table.
+    names = {n for row in con.execute("select european_institution_name, chinese_institution_name from "
+                                      "marts.agg_institution_links order by eu_cn_works desc, "
+                                      "european_institution_name, chinese_institution_name limit 10").fetchall()
+             for n in row}
+    links = next(c for c in layout["charts"] if c["id"] == "links")
+    label_text = " ".join(t["text"] for t in links["texts"] if "-label-" in t["group"])
+    cells = {c["text"] for c in layout["cells"]}
+    for name in names:
+        assert " ".join(name.split()) in label_text and name in cells, name
+
+
+def test_the_browser_check_catches_a_cut_or_clipped_label(page, tmp_path):
+    """The check above can fail: a label ellipsised as the old report did, and one pushed out of its chart."""
+    first_line = re.search(r'<g id="links-label-0">\s*<text[^>]*>([^<]+)</text>', page).group(1)
+    cut = page.replace(f">{first_line}<", f">{first_line[:12]}…<", 1)
+    # Shrinking the countries chart's viewBox pushes its labels out of the visible box.
+    clipped = re.sub(r'(<svg [^>]*id="countries"[^>]*viewBox="0 0 )([\d.]+)', lambda m: m.group(1) + "200", cut,
+                     count=1)
+    clipped = re.sub(r'(<svg [^>]*viewBox="0 0 )([\d.]+)([^>]*id="countries")',
+                     lambda m: m.group(1) + "200" + m.group(3), clipped, count=1)
+    problems = layout_problems(browser_layout(clipped, tmp_path))
+    assert any("label cut short" in p and p.startswith("links") for p in problems), problems
+    assert any("clipped" in p and p.startswith("countries") for p in problems), problems
+
+
+def test_more_pages_can_be_written_on_the_same_base(tmp_path):
+    """Per-institution pages (or any other) extend templates/base.html and are written the same way."""
+    from dagster_project.report import Page, write_pages
+
+    common = {"generated_at": "now", "warehouse_path": "/w/openalex.duckdb", "dataset_label": "SYNTHETIC demo",
+              "is_synthetic": True}
+    written = write_pages([Page("institutions/I1.html", "base.html", {})], tmp_path, common)
+    text = (tmp_path / "institutions" / "I1.html").read_text(encoding="utf-8")
+    assert written == {"institutions/I1.html": len(text.encode())}
+    assert "SYNTHETIC DATA" in text and "SYNTHETIC demo" in text and text.startswith("<!doctype html>")

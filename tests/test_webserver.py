@@ -128,7 +128,7 @@ def test_the_asset_graph_runs_raw_to_staging_to_marts_to_serving_with_checks(web
     assert checks["openalex/works"].get("contract") is True
     assert checks["marts/headline_figures"].get("yearly_figures_sum_to_span") is True
     assert "serving_copy_matches_build" in checks["warehouse/published"]
-    assert "every_section_has_a_chart" in checks["reports/study_report"]
+    assert "tiles_show_the_published_figures" in checks["reports/study_report"]
     assert any(checks[k] for k in nodes if k.startswith("staging/"))  # dbt tests arrive as checks
 
 

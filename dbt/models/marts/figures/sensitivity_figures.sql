@@ -1,7 +1,8 @@
 -- The main headline figures recomputed under every named definition set, side by side: each Europe definition
 -- (var europe_definitions) × AI definition (var ai_definitions) × risk-list variant (var risk_list_variants),
--- in one pass over the works. One row per (definition_set, metric, scope, period). When the source is the
--- API, only the definitions in force have denominators (the API's group_by counts were fetched for them).
+-- in one pass over the works. One row per (definition_set, metric, scope, period), with how far each figure moves
+-- from the set in force. When the source is the API, only the set in force has denominators (the API's group_by
+-- counts were fetched for it), and only if the API's filters can express its AI definition (no concept score).
 {%- set europe_defs = europe_definitions() %}
 {%- set ai_defs = ai_definitions() %}
 {%- set risk_variants = risk_list_variants() %}
@@ -10,6 +11,7 @@ with works as (
         works.work_id,
         works.publication_year,
         works.has_ai_concept,
+        works.ai_concept_score,
         works.has_ai_topic,
         works.has_ai_primary_topic,
         works.has_broad_ai_topic,
@@ -35,7 +37,8 @@ definition_sets as (
         '{{ e }}' as europe_definition,
         '{{ a }}' as ai_definition,
         '{{ r }}' as risk_list_variant,
-        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition') and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force
+        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition') and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force,
+        {{ 'true' if ai_definition_follows_api_counts(a) else 'false' }} as ai_follows_api_counts
     {{ 'union all' if not loop.last }}
     {%- endfor %}{{ 'union all' if not loop.last }}{% endfor %}{{ 'union all' if not loop.last }}{% endfor %}
 ),
@@ -97,12 +100,18 @@ per_year as (
         years.publication_year,
         coalesce(counted.eu_cn_works, 0) as eu_cn_works,
         case
+            when not count_mode.uses_api_counts then 'counted from the works'
+            when definition_sets.is_definition_in_force and definition_sets.ai_follows_api_counts then 'OpenAlex API group_by counts'
+            when definition_sets.is_definition_in_force then 'not available: the API cannot count this AI definition (concept score)'
+            else 'not available: the API counts were fetched for the definitions in force only'
+        end as denominator_source,
+        case
             when not count_mode.uses_api_counts then coalesce(counted.europe_ai_works, 0)
-            when definition_sets.is_definition_in_force then europe_counts.works_count
+            when definition_sets.is_definition_in_force and definition_sets.ai_follows_api_counts then europe_counts.works_count
         end as europe_ai_works,
         case
             when not count_mode.uses_api_counts then coalesce(counted.cn_ai_works, 0)
-            when definition_sets.is_definition_in_force then cn_counts.works_count
+            when definition_sets.is_definition_in_force and definition_sets.ai_follows_api_counts then cn_counts.works_count
         end as cn_ai_works,
         coalesce(counted.eu_cn_works_with_pla, 0) as eu_cn_works_with_pla,
         coalesce(counted.eu_cn_works_defence_linked, 0) as eu_cn_works_defence_linked
@@ -125,6 +134,7 @@ span as (
         ai_definition,
         risk_list_variant,
         is_definition_in_force,
+        denominator_source,
         sum(eu_cn_works) as eu_cn_works,
         -- A span denominator is known only when every year's is.
         case when count(europe_ai_works) = count(*) then sum(europe_ai_works) end as europe_ai_works,
@@ -132,60 +142,73 @@ span as (
         sum(eu_cn_works_with_pla) as eu_cn_works_with_pla,
         sum(eu_cn_works_defence_linked) as eu_cn_works_defence_linked
     from per_year
-    group by definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force
+    group by definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source
 ),
 
 long as (
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force,
+    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
     from span
+),
+
+in_force as (
+    select metric, scope, period, value as value_in_force
+    from long
+    where is_definition_in_force
 )
 
 select
-    *,
+    long.*,
+    in_force.value_in_force,
+    -- How far the figure moves from the set in force: -0.05 is 5 % lower. NULL where either is unknown or zero.
+    {{ safe_share('long.value - in_force.value_in_force', 'in_force.value_in_force') }} as change_vs_in_force,
     {{ dataset_label() }} as dataset_label
 from long
+inner join in_force
+    on long.metric = in_force.metric
+    and long.scope = in_force.scope
+    and long.period = in_force.period

@@ -22,6 +22,12 @@ flagged as (
             list_transform(coalesce(concepts, []), lambda c: {{ openalex_short_id('c.id') }}),
             '{{ var("ai_concept_id") }}'
         ) as has_ai_concept,
+        -- The AI concept's score: OpenAlex assigns a concept at 0.3 and up, and lists its ancestors at any score,
+        -- zero included.
+        list_max(list_transform(
+            list_filter(coalesce(concepts, []), lambda c: {{ openalex_short_id('c.id') }} = '{{ var("ai_concept_id") }}'),
+            lambda c: c.score
+        )) as ai_concept_score,
         list_contains(
             list_transform(coalesce(topics, []), lambda t: {{ openalex_short_id('t.subfield.id') }}),
             '{{ var("ai_subfield_id") }}'

@@ -1,0 +1,108 @@
+"""Rendering the report: Jinja2 templates (shipped in the package) to static pages beside the warehouse.
+
+`build_report` reads the published warehouse read-only, writes one CSV per mart for download (the Parquet
+copies are the publish step's), and writes `report/index.html`. `write_pages` writes any further pages that
+extend `base.html` (e.g. one page per institution) the same way: aside, then renamed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from ..lib.duckdb_io import connect
+from .data import ReportInputError, read_report_data
+from .study import study_context
+
+ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("dagster_project.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,  # a missing variable is an error, not a blank on the page
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+DOWNLOADS = "data"  # CSV copies of the marts, inside the report folder
+
+
+@dataclass
+class Page:
+    """One page: the file it becomes (relative to the report folder), its template and its context."""
+
+    path: str
+    template: str
+    context: dict
+
+
+def report_dir(warehouse_path: Path) -> Path:
+    return warehouse_path.parent / "report"
+
+
+def report_path(warehouse_path: Path) -> Path:
+    return report_dir(warehouse_path) / "index.html"
+
+
+def render_page(page: Page, common: dict) -> str:
+    root = "../" * page.path.count("/")  # relative links work from any depth and from file://
+    return ENV.get_template(page.template).render(**common, **page.context, root=root)
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def write_pages(pages: list[Page], out_dir: Path, common: dict) -> dict[str, int]:
+    """Render and write each page under out_dir; returns bytes written per page."""
+    written = {}
+    for page in pages:
+        text = render_page(page, common)
+        _write_atomic(out_dir / page.path, text)
+        written[page.path] = len(text.encode())
+    return written
+
+
+def export_downloads(con, marts: list[str], warehouse_path: Path, out_dir: Path) -> list[dict]:
+    """One CSV per mart under out_dir/data/, and the relative link to its published Parquet copy."""
+    parquet_dir = warehouse_path.parent / "parquet"
+    (out_dir / DOWNLOADS).mkdir(parents=True, exist_ok=True)
+    downloads = []
+    for mart in marts:
+        parquet = parquet_dir / f"{mart}.parquet"
+        if not parquet.is_file():
+            raise ReportInputError(f"The study report links {parquet}, which the publish step did not write.")
+        csv = out_dir / DOWNLOADS / f"{mart}.csv"
+        tmp = csv.with_name(f".{csv.name}.{os.getpid()}.tmp")
+        con.execute(f"copy (select * from marts.{mart}) to '{tmp}' (format csv, header)")
+        os.replace(tmp, csv)
+        rows = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+        downloads.append({"mart": mart, "rows": rows, "csv": f"{DOWNLOADS}/{mart}.csv",
+                          "parquet": os.path.relpath(parquet, out_dir)})
+    return downloads
+
+
+def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
+    """Render the study page from a published warehouse; returns a summary for the asset's metadata."""
+    out_dir = out_dir or report_dir(warehouse_path)
+    with connect(warehouse_path, read_only=True) as con:
+        data = read_report_data(con)
+        downloads = export_downloads(con, data.marts, warehouse_path, out_dir)
+    context = study_context(data)
+    common = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+              "warehouse_path": str(warehouse_path), "dataset_label": data.dataset_label,
+              "is_synthetic": data.is_synthetic}
+    written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads})], out_dir, common)
+    return {
+        "path": out_dir / "index.html",
+        "sections": [s.id for s in context["sections"]],
+        "charts": sum(len(s.charts) for s in context["sections"]),
+        "synthetic": data.is_synthetic,
+        "merics_figures": sum(1 for f in data.figures.values() if f.merics_value is not None),
+        "downloads": len(downloads),
+        "bytes": written["index.html"],
+    }

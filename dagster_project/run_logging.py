@@ -1,0 +1,105 @@
+"""Loggers for runs started from the terminal (`make run`): a line per step, and the whole log in a file.
+
+Dagster uses them only when a run's config names them (run.py does); runs launched from the UI keep Dagster's
+own logging. Each record carries the Dagster event it reports under `dagster_meta`, as Dagster's own JSON logger
+writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+
+def _event(record: logging.LogRecord):
+    return (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
+
+
+def _text(record: logging.LogRecord) -> str:
+    """The message as its step logged it, without Dagster's job / run / step prefix."""
+    text = (getattr(record, "dagster_meta", None) or {}).get("orig_message") or record.getMessage()
+    return str(text).strip()
+
+
+class StepProgress(logging.Handler):
+    """One line when a step starts and one when it ends, with what it materialised and how its checks went;
+    errors in one line each. Everything else (dbt's node-by-node output among it) goes to the log file only."""
+
+    def __init__(self, stream=None):
+        super().__init__(logging.DEBUG)  # step events are logged at debug level
+        self.stream = stream or sys.__stdout__
+        self.steps: dict[str, dict] = {}
+
+    def _print(self, text: str) -> None:
+        self.stream.write(f"{time.strftime('%H:%M:%S')}  {text}\n")
+        self.stream.flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = _event(record)
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                self._print(f"{record.levelname} {_text(record)}")
+            return
+        step = event.step_key or ""
+        tally = self.steps.setdefault(step, {"started": time.monotonic(), "assets": 0, "rows": 0, "passed": 0, "failed": []})
+        if event.is_step_start:
+            tally["started"] = time.monotonic()
+            self._print(f"▸ {step} …")
+        elif event.is_step_materialization:
+            tally["assets"] += 1
+            rows = event.materialization.metadata.get("dagster/row_count") if event.materialization else None
+            tally["rows"] += int(rows.value) if rows is not None else 0
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.asset_check_evaluation_data
+            if evaluation.passed:
+                tally["passed"] += 1
+            else:
+                tally["failed"].append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+                if evaluation.description:
+                    self._print(f"  ✗ {evaluation.check_name}: {evaluation.description}")
+        elif event.is_step_success or event.is_step_failure or event.is_step_skipped:
+            seconds = time.monotonic() - tally["started"]
+            parts = []
+            if tally["assets"]:
+                parts.append(f"{tally['assets']} assets, {tally['rows']:,} rows")
+            if tally["passed"] or tally["failed"]:
+                parts.append(f"{tally['passed']} checks passed" + (f", {len(tally['failed'])} failed" if tally["failed"] else ""))
+            mark = "✓" if event.is_step_success else "✗" if event.is_step_failure else "–"
+            status = "" if event.is_step_success else " failed" if event.is_step_failure else " skipped"
+            self._print(f"{mark} {step}{status} ({seconds:.1f} s){': ' + '; '.join(parts) if parts else ''}")
+            if tally["failed"]:
+                self._print(f"  failed checks: {', '.join(tally['failed'][:8])}{' …' if len(tally['failed']) > 8 else ''}")
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+                self._print(f"  {event.step_failure_data.error.message.strip().splitlines()[0]}")
+
+
+@dg.logger(description="A line per step of the run, with its counts (for `make run`).")
+def step_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    log = logging.getLogger(f"warehouse.progress.{init_context.run_id}")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    log.handlers = [StepProgress()]
+    return log
+
+
+@dg.logger(
+    config_schema={"path": dg.Field(str, description="The file the run's whole log is written to.")},
+    description="Every message of the run, dbt's included, to a file (for `make run`).",
+)
+def run_log_file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    path = Path(init_context.logger_config["path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = logging.getLogger(f"warehouse.logfile.{init_context.run_id}")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.handlers = [handler]
+    return log
+
+
+LOGGERS = {"console": dg.colored_console_logger, "progress": step_progress_logger, "run_log_file": run_log_file_logger}
