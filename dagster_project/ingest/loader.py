@@ -134,7 +134,7 @@ def _insert_files(con, entity: str, sources: dict[str, RawFile], universe: Unive
     con.execute(
         f"""create or replace temp table _parsed as
             with parsed as (
-                select *, {keep} as _in_universe
+                select *, coalesce({keep}, false) as _in_universe
                 from read_json([{", ".join(_sql_str(source) for source in sources)}], format='newline_delimited',
                                columns={columns_sql(entity)}, maximum_object_size=67108864,
                                hive_partitioning=false, filename=true)
