@@ -139,7 +139,8 @@ def planted_match(truth: dict) -> str:
     import duckdb
 
     with duckdb.connect(str(WAREHOUSE / "openalex.duckdb"), read_only=True) as con:
-        got = {f"{m}|{s}|{p}": v for m, s, p, v in con.execute("select metric, scope, period, value from marts.headline_figures").fetchall()}
+        rows = con.execute("select metric, scope, period, value from marts.headline_figures").fetchall()
+    got = {f"{m}|{s}|{p}": v for m, s, p, v in rows}
     planted = truth["figures"]
 
     def same(a, b) -> bool:
@@ -337,7 +338,8 @@ def main() -> None:
     for n in sizes:
         r = rows[n]
         print(f"{n:>10,} | {r['a'][0]:10.1f} {r['a'][1]:6.0f} | {r['b'][0]:12.1f} {r['b'][1]:6.0f} | {r['c'][0]:14.1f} {r['c'][1]:6.0f}"
-              f" | {r['dbt']:14.1f} | {r['d'][0]:16.1f} {r['d'][1]:6.0f} | {r['published_mib']:13.1f} | {r['build_mib']:9.1f} | {r['planted']}")
+              f" | {r['dbt']:14.1f} | {r['d'][0]:16.1f} {r['d'][1]:6.0f} | {r['published_mib']:13.1f} | {r['build_mib']:9.1f}"
+              f" | {r['planted']}")
     real_line = print_realistic(real) if real else ""
     print(f"prepare (dbt parse, once per deployment): {prep:.1f} s")
     print(inc_line)

@@ -143,7 +143,8 @@ def build(out_dir: Path, n_lines: int, seed: int = 7, part_size: int = 125_000) 
             with gzip.open(path.with_suffix(".tmp"), "wt", encoding="utf-8", compresslevel=6) as out:
                 out.write("\n".join(chunk) + "\n")
             path.with_suffix(".tmp").rename(path)
-            entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": len(chunk), "content_length": path.stat().st_size}})
+            meta = {"record_count": len(chunk), "content_length": path.stat().st_size}
+            entries.append({"url": str(path.relative_to(out_dir)), "meta": meta})
     for entity, records in (
         ("institutions", [{k: v for k, v in i.items() if k not in POOL_INTERNAL} | {"updated_date": "2026-03-02T00:00:00"}
                           for i in pool.institutions()]),

@@ -24,7 +24,8 @@ AI_CONCEPT = {"id": "https://openalex.org/C154945302", "display_name": "Artifici
 
 
 def _topic(subfield: str) -> dict:
-    return {"id": "https://openalex.org/T1", "display_name": "t", "subfield": {"id": f"https://openalex.org/subfields/{subfield}", "display_name": "s"}}
+    subfield_ref = {"id": f"https://openalex.org/subfields/{subfield}", "display_name": "s"}
+    return {"id": "https://openalex.org/T1", "display_name": "t", "subfield": subfield_ref}
 
 
 def _work(base: dict, year: int, **fields) -> dict:

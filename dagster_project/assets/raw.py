@@ -126,7 +126,9 @@ def openalex_raw(context: dg.AssetExecutionContext):
             )
             r = results[entity]
             outside = f", {r.outside_universe} outside the study's universe" if entity == "works" else ""
-            context.log.info(f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded{outside}, {r.quarantined} quarantined")
+            context.log.info(
+                f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded{outside}, {r.quarantined} quarantined"
+            )
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
                 "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,

@@ -35,7 +35,7 @@ class Universe:
     subfield_ids: tuple[str, ...]
 
     @classmethod
-    def from_dbt(cls, project_file: Path = DBT_PROJECT_DIR / "dbt_project.yml") -> "Universe":
+    def from_dbt(cls, project_file: Path = DBT_PROJECT_DIR / "dbt_project.yml") -> Universe:
         vars_ = (yaml.safe_load(project_file.read_text()) or {}).get("vars") or {}
         # Every var naming a first or last year is a window some definition uses: the universe spans them all.
         starts = [int(v) for k, v in vars_.items() if k.endswith("_start_year")]
@@ -49,14 +49,14 @@ class Universe:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Universe":
+    def from_json(cls, text: str) -> Universe:
         d = json.loads(text)
         return cls(int(d["start_year"]), int(d["end_year"]), tuple(d["concept_ids"]), tuple(d["subfield_ids"]))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
-    def covers(self, other: "Universe") -> bool:
+    def covers(self, other: Universe) -> bool:
         """True if every work in `other` is in this universe."""
         return (
             self.start_year <= other.start_year

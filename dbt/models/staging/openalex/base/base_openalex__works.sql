@@ -37,7 +37,7 @@ built as (
 touched as (
     select work_id
     from versions
-    where _loaded_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from built)
+    where versions._loaded_at > (select coalesce(max(built._loaded_at), '-infinity'::timestamp) from built)
 
     union
 
