@@ -109,3 +109,23 @@ def test_a_definition_wider_than_the_loaded_universe_asks_for_a_full_reload(tmp_
 
         monkeypatch.setenv("WAREHOUSE_FULL_REFRESH", "1")
         assert universe_for_load(con, log) == (needed, {"works", "institutions", "funders"})
+
+
+def test_a_full_reload_with_a_wider_universe_brings_back_the_works_a_narrower_one_left_out(tmp_path):
+    wide = Universe.from_dbt()
+    narrow = Universe(wide.start_year + 1, wide.end_year, wide.concept_ids, wide.subfield_ids)
+    works, _ = generate_records(4, seed=8)
+    records = [_work(w, wide.start_year if i % 2 else wide.end_year, concepts=[AI_CONCEPT]) for i, w in enumerate(works)]
+    path = tmp_path / "works" / "updated_date=2026-01-01" / "part_0000.gz"
+    _write(path, [json.dumps(r) for r in records])
+    raw = RawFile("works", path, "2026-01-01", None)
+    with duckdb.connect() as con:
+        first = load_files(con, "works", [raw], universe=narrow)
+        assert (first.loaded, first.outside_universe) == (2, 2)
+        again = load_files(con, "works", [raw], universe=wide)  # unchanged file, incremental: skipped as loaded
+        assert again.files[0].skipped and (again.loaded, again.outside_universe) == (2, 2)
+        reloaded = load_files(con, "works", [raw], incremental=False, universe=wide)
+        assert (reloaded.loaded, reloaded.outside_universe) == (4, 0)
+        assert con.execute("select count(*) from raw.works").fetchone()[0] == 4
+        assert con.execute("select count(*), count(*) filter (where in_universe) from raw.work_versions").fetchone() == (4, 4)
+        assert con.execute("select count(*) from raw.load_log").fetchone()[0] == 1
