@@ -1,4 +1,4 @@
-"""The `api` source: the real pyalex client over real HTTP against a local OpenAlex stand-in serving real records.
+"""The `api` source: queries built by the real pyalex, sent over real HTTP to a local OpenAlex stand-in serving real records.
 
 Offline and fast: one stand-in per module (real fixture records + demo works), faults injected per test.
 """
@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pyalex
 import pytest
 
-from dagster_project.ingest import api
+from dagster_project.ingest import openalex_api as api
 from dagster_project.settings import PROJECT_ROOT, load_settings
 from tests.conftest import set_warehouse_env
 
@@ -26,8 +28,9 @@ from openalex_standin import StandIn, load_dataset  # noqa: E402
 
 KEY = "oa-test-KEY-7f3c1d9e5b"  # distinctive, so a leak anywhere is found by a plain substring search
 EMAIL = "warehouse-tests@example.org"
-SMALL = api.StudyScope(europe=("DE", "FR", "GB", "NL"))  # fewer group_by calls for the fault tests
-FAST = {"retry_wait": 0.05, "retry_backoff": 0.05, "progress": False}
+STUDY = api.StudyScope.from_dbt()
+SMALL = replace(STUDY, europe=("DE", "FR", "GB", "NL"))  # fewer group_by calls for the fault tests
+FAST = {"retry_wait": 0.05, "progress": False}
 
 
 class ListLog:
@@ -170,7 +173,7 @@ def baseline(server, tmp_path_factory):
     try:
         server.reset()
         out = api.fetch(load_settings(), ListLog(), scope=SMALL, per_page=25, **FAST)
-        result = landed(out)
+        result = landed(out.root)
     finally:
         mp.undo()
         server.reset()
@@ -181,10 +184,10 @@ def baseline(server, tmp_path_factory):
 # --- the tests ------------------------------------------------------------------------------------------
 
 def test_filters_sent_through_pyalex_are_the_documented_ones():
-    scope = api.StudyScope()
+    scope = STUDY
     concept, subfield = scope.works_queries()
-    europe = "|".join(api.EUROPE)
-    assert len(api.EUROPE) == 32 and "GB" in api.EUROPE and "GR" in api.EUROPE and "UK" not in api.EUROPE
+    europe = "|".join(scope.europe)
+    assert len(scope.europe) == 32 and "GB" in scope.europe and "GR" in scope.europe and "UK" not in scope.europe
     assert concept.filter_string == (
         "concepts.id:C154945302,publication_year:2017-2022,language:en,is_retracted:false,is_paratext:false,"
         f"authorships.institutions.country_code:{europe},authorships.institutions.country_code:CN"
@@ -197,6 +200,36 @@ def test_filters_sent_through_pyalex_are_the_documented_ones():
     assert europe_both.query.filter_string.endswith(f"authorships.institutions.country_code:{europe}")
 
 
+def test_europe_is_the_countries_seed_column_named_by_the_dbt_var(tmp_path):
+    import csv
+
+    import yaml
+
+    project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())
+    with (PROJECT_ROOT / "seeds" / "countries.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    flagged = lambda column: tuple(sorted(r["iso2"] for r in rows if r[column] == "1"))  # noqa: E731
+    assert STUDY.europe == flagged(project["vars"]["europe_definition"])
+    # Another definition in the var gives that column's countries (EU27 + GB: no CH, NO, IS, LI).
+    (tmp_path / "dbt").mkdir()
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "countries.csv").write_text((PROJECT_ROOT / "seeds" / "countries.csv").read_text())
+    project["vars"]["europe_definition"] = "europe_eu27_uk"
+    (tmp_path / "dbt" / "dbt_project.yml").write_text(yaml.safe_dump(project))
+    narrower = api.StudyScope.from_dbt(tmp_path / "dbt" / "dbt_project.yml")
+    assert narrower.europe == flagged("europe_eu27_uk") and len(narrower.europe) == 28 and "CH" not in narrower.europe
+    assert narrower.years == STUDY.years
+    # A malformed flag is named by file and line.
+    lines = (tmp_path / "seeds" / "countries.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("europe_eu27_uk")] = "yes"
+    lines[3] = ",".join(cells)
+    (tmp_path / "seeds" / "countries.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"countries\.csv line 4: europe_eu27_uk is 'yes'"):
+        api.StudyScope.from_dbt(tmp_path / "dbt" / "dbt_project.yml")
+
+
 def test_the_stand_in_answers_like_openalex(server):
     import requests
 
@@ -207,14 +240,17 @@ def test_the_stand_in_answers_like_openalex(server):
     assert requests.get(f"{server.url}/works/W1", headers=h).status_code == 404
     assert requests.get(f"{server.url}/works/{short(work['id'])}").status_code == 401
     assert requests.get(f"{server.url}/works", params={"api_key": KEY, "per-page": 1}).status_code == 200
-    grouped = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:2017-2022", "group_by": "publication_year"}).json()
+    by_year = {"filter": "publication_year:2017-2022", "group_by": "publication_year"}
+    grouped = requests.get(f"{server.url}/works", headers=h, params=by_year).json()
     assert {g["key"] for g in grouped["group_by"]} == {str(y) for y in range(2017, 2023)}
     assert sum(g["count"] for g in grouped["group_by"]) == grouped["meta"]["count"]
     assert set(grouped["group_by"][0]) == {"key", "key_display_name", "count"}
-    page = requests.get(f"{server.url}/works", headers=h, params={"filter": "institutions.country_code:cn|GB", "per-page": 7, "page": 2}).json()
+    second = {"filter": "institutions.country_code:cn|GB", "per-page": 7, "page": 2}
+    page = requests.get(f"{server.url}/works", headers=h, params=second).json()
     assert page["meta"]["page"] == 2 and len(page["results"]) == 7
     assert all({"CN", "GB"} & countries(r) for r in page["results"])
-    negated = requests.get(f"{server.url}/works", headers=h, params={"filter": "publication_year:>2016,language:!en", "per-page": 200}).json()
+    not_en = {"filter": "publication_year:>2016,language:!en", "per-page": 200}
+    negated = requests.get(f"{server.url}/works", headers=h, params=not_en).json()
     assert negated["results"] and all(r["publication_year"] > 2016 and r.get("language") != "en" for r in negated["results"])
     for bad in ({"filter": "bogus.field:1"}, {"per-page": 201}, {"filter": "publication_year:abc"}, {"cursor": "nonsense"}):
         answer = requests.get(f"{server.url}/works", headers=h, params=bad)
@@ -227,7 +263,8 @@ def test_the_stand_in_answers_like_openalex(server):
 
 def test_full_fetch_equals_the_servers_records_and_counts(server, settings, capsys):
     log = ListLog()
-    root = api.fetch(settings, log, per_page=40, progress=True)
+    result = api.fetch(settings, log, per_page=40, progress=True)
+    root = result.root
     assert root == settings.raw_dir / "api"
     got = landed(root)
     scope = api.StudyScope.from_dbt()
@@ -244,10 +281,10 @@ def test_full_fetch_equals_the_servers_records_and_counts(server, settings, caps
     counts = {(r["scope"], r["publication_year"]): r["works_count"] for r in got["work_counts"]}
     assert counts == expected_counts(server.dataset, scope)
     assert len(got["work_counts"]) == len(scope.scopes()) * len(scope.years)
-    multi = [r for r in server.dataset.works if in_scope_ai(r, scope) and len(countries(r) & set(api.EUROPE)) > 1]
+    multi = [r for r in server.dataset.works if in_scope_ai(r, scope) and len(countries(r) & set(scope.europe)) > 1]
     assert multi, "the data must hold works with two European countries"
     for y in scope.years:
-        assert counts[("EUROPE", y)] < sum(counts[(c, y)] for c in api.EUROPE)
+        assert counts[("EUROPE", y)] < sum(counts[(c, y)] for c in scope.europe)
     assert all(r["query"].startswith("group_by=publication_year; filter=") and r["fetched_at"] for r in got["work_counts"])
 
     # Entities: every referenced institution (with its lineage) and funder the server knows; the rest listed missing.
@@ -276,16 +313,18 @@ def test_full_fetch_equals_the_servers_records_and_counts(server, settings, caps
     assert [q["filter"] for q in fetch["queries"]] == [q.filter_string for q in scope.works_queries()]
     assert all(q["records"] == q["meta_count"] for q in fetch["queries"])
     stats = fetch["stats"]
-    assert stats == api.last_fetch_stats()
+    assert stats == result.stats
     assert stats["records"] == {"works": len(want), "institutions": len(got["institutions"]), "funders": len(got["funders"])}
     assert stats["works_duplicates_dropped"] == stats["works_fetched"] - len(want) > 0
     assert sum(stats["schema_eras"].values()) == len(want) and len(stats["schema_eras"]) >= 3
     assert stats["pages"]["works"] == sum(q["pages"] for q in fetch["queries"]) >= 4
     assert stats["requests"] == len(server.requests()) and stats["bytes_downloaded"] > 0 and stats["duration_s"] > 0
+    assert stats["retries"] == 0 and stats["http_statuses"] == {"200": stats["requests"]}
 
     # Through real HTTP, with the key as a Bearer header (never in a URL) and the email as From.
     log_ = server.requests()
     assert log_ and all(r["bearer"] and not r["api_key_param"] and r["from"] == EMAIL for r in log_)
+    assert not pyalex.config.api_key, "the key stays out of pyalex's process-wide config"
     cursor_requests = [r for r in server.requests("/works") if "cursor=" in r["query"]]
     assert len(cursor_requests) == stats["pages"]["works"] + len(fetch["queries"])  # + one empty last page each
     assert all("per-page=40" in r["query"] for r in cursor_requests)
@@ -303,26 +342,28 @@ def test_the_key_is_required_and_a_wrong_key_fails_fast_and_clean(server, settin
     assert time.monotonic() - started < 5
     assert "not-the-key-3a9f" not in str(info.value) and "not-the-key-3a9f" not in log.text()
     assert server.requests(status=401) and not server.requests(status=200)
-    monkeypatch.delenv("OPENALEX_API_KEY")
+    # Settings without a key (the settings check refuses source=api without one) are refused before any request.
+    before = len(server.requests())
     with pytest.raises(api.ApiAuthError, match="OPENALEX_API_KEY is not set"):
-        api.fetch(load_settings(), log, **FAST)
+        api.fetch(replace(load_settings(), api_key=None), log, **FAST)
+    assert len(server.requests()) == before
 
 
 FAULTS = {
-    # kind: (extra Fault args, who recovers: "http" = pyalex's retries in its adapter, "fetch_loop" = the loop around pyalex)
-    "429": ({"retry_after": 1}, "http"),
-    "500": ({}, "http"),
-    "503": ({"retry_after": None}, "http"),
-    "reset": ({}, "http"),
-    "slow": ({"delay": 1.0}, "http"),
-    "truncate": ({}, "fetch_loop"),
-    "bad_json": ({}, "fetch_loop"),
+    # kind: (extra Fault args, the retry reason the client records: one retry layer sees every kind)
+    "429": ({"retry_after": 1}, "HTTP 429"),
+    "500": ({}, "HTTP 500"),
+    "503": ({"retry_after": None}, "HTTP 503"),
+    "reset": ({}, "ConnectionError"),
+    "slow": ({"delay": 1.0}, "ReadTimeout"),  # a stalled server: the read timeout (0.5 s here) fires
+    "truncate": ({}, "ChunkedEncodingError"),
+    "bad_json": ({}, "non-JSON body"),
 }
 
 
 @pytest.mark.parametrize("kind", list(FAULTS))
 def test_each_fault_is_survived_without_loss_or_duplicates(kind, server, settings, baseline):
-    extra, recovered_by = FAULTS[kind]
+    extra, reason = FAULTS[kind]
     faults = [
         server.add_fault(kind, path="/works", match="cursor=", skip=1, times=2, **extra),  # page 2, twice in a row
         server.add_fault(kind, path="/works", match="group", skip=3, times=1, **extra),  # a group_by count
@@ -330,30 +371,30 @@ def test_each_fault_is_survived_without_loss_or_duplicates(kind, server, setting
     ]
     log = ListLog()
     started = time.monotonic()
-    root = api.fetch(settings, log, scope=SMALL, per_page=25, timeout=(2.0, 0.5), **FAST)
+    result = api.fetch(settings, log, scope=SMALL, per_page=25, timeout=(2.0, 0.5), **FAST)
     elapsed = time.monotonic() - started
     assert [f.fired for f in faults] == [2, 1, 1]
     if kind == "429":
         assert elapsed >= 4 * 0.9, "Retry-After: 1 must be honoured on each of the four 429s"
-    assert comparable(landed(root)) == baseline
-    stats = api.last_fetch_stats()
-    assert stats["retries"][recovered_by] >= 4
-    if recovered_by == "fetch_loop":
-        assert "retrying" in log.text()
+    assert comparable(landed(result.root)) == baseline
+    assert result.stats["retries"] == 4 and result.stats["retry_reasons"] == {reason: 4}
+    assert result.stats["requests"] == len(server.requests())
+    assert log.text().count("retrying") == 4 and reason in log.text()
 
 
 def test_a_persistent_outage_gives_up_with_a_clear_error_and_the_next_run_resumes(server, settings, baseline):
     server.add_fault("503", path="/works", match="cursor=", skip=2, times=None, retry_after=None)
     log = ListLog()
     with pytest.raises(api.ApiFetchError, match="resumes where it stopped") as info:
-        api.fetch(settings, log, scope=SMALL, per_page=25, max_attempts=3, max_retries=1, **FAST)
+        api.fetch(settings, log, scope=SMALL, per_page=25, max_attempts=3, **FAST)
     assert "HTTP 503" in str(info.value) and "gave up" in str(info.value).lower()
+    assert len(server.requests("/works", status=503)) == 3, "three attempts in all: one retry layer, not retries of retries"
     assert (settings.raw_dir / "api" / ".checkpoint" / "state.json").is_file()
     assert not (settings.raw_dir / "api" / "manifest.json").exists()
     server.reset()
-    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
-    assert comparable(landed(root)) == baseline
-    assert api.last_fetch_stats()["resumed"] is True
+    result = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
+    assert comparable(landed(result.root)) == baseline
+    assert result.stats["resumed"] is True
     restarted = [r for r in server.requests("/works") if r["query"].startswith("filter=concepts.id") and "cursor=*" in r["query"]]
     assert restarted == [], "the resumed run continues from the saved cursor"
 
@@ -378,7 +419,7 @@ def test_daily_budget_stops_at_once_with_a_clear_error_then_resumes(variant, ser
     state = json.loads((settings.raw_dir / "api" / ".checkpoint" / "state.json").read_text())
     assert state["works"]["ai_concept"]["pages"] == 2
     server.reset()
-    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
+    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST).root
     assert comparable(landed(root)) == baseline
     first_pages = [r for r in server.requests("/works") if r["query"].startswith("filter=concepts.id") and "cursor=*" in r["query"]]
     assert first_pages == [], "the resumed run continues from the saved cursor, it does not start again"
@@ -398,9 +439,9 @@ def test_an_interrupted_run_resumes_to_the_same_result(at, server, settings, bas
         api.fetch(settings, ListLog(), scope=SMALL, per_page=25, on_event=interrupt, **FAST)
     assert not (settings.raw_dir / "api" / "manifest.json").exists()
     requests_first = len(server.requests())
-    root = api.fetch(settings, ListLog(), scope=SMALL, per_page=25, **FAST)
+    result = api.fetch(settings, ListLog(), scope=SMALL, per_page=25, **FAST)
+    root, stats = result.root, result.stats
     assert comparable(landed(root)) == baseline
-    stats = api.last_fetch_stats()
     assert stats["runs"] == 2 and stats["resumed"]
     assert stats["requests"] == len(server.requests())  # both runs counted
     assert not (root / ".checkpoint").exists()
@@ -421,7 +462,7 @@ def test_a_saved_cursor_the_api_rejects_restarts_that_query_only(server, setting
     state["works"]["ai_subfield"]["cursor"] = "eyJleHBpcmVkIjogdHJ1ZX0"  # a cursor the server no longer knows
     state_file.write_text(json.dumps(state))
     log = ListLog()
-    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
+    root = api.fetch(settings, log, scope=SMALL, per_page=25, **FAST).root
     assert comparable(landed(root)) == baseline
     assert "rejected the saved cursor" in log.text()
     assert len(server.requests("/works", status=400)) == 1
@@ -434,12 +475,13 @@ def test_kill_minus_9_mid_page_then_resume(server, settings, baseline, tmp_path)
     """A real SIGKILL after a page file is written but before its cursor is saved (the worst moment)."""
     code = f"""
 import logging, os, signal, sys
-from dagster_project.ingest import api
+from dataclasses import replace
+from dagster_project.ingest import openalex_api as api
 from dagster_project.settings import load_settings
 def hook(name, info):
     if name == "page_written" and info["query"] == "ai_concept" and info["page"] == 2:
         os.kill(os.getpid(), signal.SIGKILL)
-api.fetch(load_settings(), logging.getLogger("kill"), scope=api.StudyScope(europe={SMALL.europe!r}), per_page=25,
+api.fetch(load_settings(), logging.getLogger("kill"), scope=replace(api.StudyScope.from_dbt(), europe={SMALL.europe!r}), per_page=25,
           progress=False, on_event=hook)
 """
     proc = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, timeout=120)
@@ -448,13 +490,13 @@ api.fetch(load_settings(), logging.getLogger("kill"), scope=api.StudyScope(europ
     state = json.loads((ck / "state.json").read_text())
     assert state["works"]["ai_concept"]["pages"] == 2  # page index 2 is on disk but not committed
     assert (ck / "pages" / "works" / "ai_concept" / "page_00002.jsonl.gz").is_file()
-    root = api.fetch(settings, ListLog(), scope=SMALL, per_page=25, **FAST)
-    assert comparable(landed(root)) == baseline
-    assert api.last_fetch_stats()["runs"] == 2
+    result = api.fetch(settings, ListLog(), scope=SMALL, per_page=25, **FAST)
+    assert comparable(landed(result.root)) == baseline
+    assert result.stats["runs"] == 2
 
 
 def test_a_new_fetch_replaces_the_previous_one_whole(server, settings):
-    first = api.fetch(settings, ListLog(), scope=api.StudyScope(europe=("DE", "GB")), per_page=50, **FAST)
+    first = api.fetch(settings, ListLog(), scope=replace(STUDY, europe=("DE", "GB")), per_page=50, **FAST).root
     before = landed(first)
     # A fetch that dies after staging everything but before the swap leaves the previous files intact...
     def die(name, info):
@@ -465,7 +507,7 @@ def test_a_new_fetch_replaces_the_previous_one_whole(server, settings):
         api.fetch(settings, ListLog(), scope=SMALL, per_page=50, on_event=die, **FAST)
     assert comparable(landed(first)) == comparable(before)
     # ...and the next run rolls that commit forward, then fetches afresh; nothing stale survives.
-    root = api.fetch(settings, ListLog(), scope=SMALL, per_page=50, **FAST)
+    root = api.fetch(settings, ListLog(), scope=SMALL, per_page=50, **FAST).root
     after = landed(root)
     eu = set(SMALL.europe)
     assert {w["id"] for w in after["works"]} == set(expected_works(server.dataset, SMALL))
@@ -481,15 +523,16 @@ def test_the_key_never_appears_in_files_logs_or_errors(server, settings, capsys,
     server.add_fault("truncate", path="/works", match="cursor=", skip=1, times=1)
     server.add_fault("500", path="/funders", times=1)
     log = ListLog()
-    caplog.set_level("DEBUG")  # pyalex and urllib3 log URLs at debug level
-    root = api.fetch(settings, log, scope=SMALL, per_page=25, timeout=(2.0, 0.5), **dict(FAST, progress=True))
+    caplog.set_level("DEBUG")  # the client and urllib3 log URLs at debug level
+    result = api.fetch(settings, log, scope=SMALL, per_page=25, timeout=(2.0, 0.5), **dict(FAST, progress=True))
+    root = result.root
     server.add_fault("budget", path="/works", times=None)
     with pytest.raises(api.BudgetExhausted) as info:
         api.fetch(settings, log, scope=SMALL, per_page=25, **FAST)
     captured = capsys.readouterr()
     texts = {"log": log.text(), "error": str(info.value), "stderr": captured.err, "stdout": captured.out,
-             "logging": caplog.text, "stats": json.dumps(api.last_fetch_stats())}
-    assert "retrying" in texts["log"] and "GET request to URL" in texts["logging"]
+             "logging": caplog.text, "stats": json.dumps(result.stats)}
+    assert "retrying" in texts["log"] and f"GET {server.url}/works?filter=" in texts["logging"]
     for name, text in texts.items():
         assert KEY not in text, f"the API key leaked into {name}"
     scanned = 0

@@ -19,6 +19,7 @@ def test_source_selection_follows_the_documented_order(monkeypatch, tmp_path):
     assert load_settings().source == "api"
     assert "secret-key-123" not in repr(load_settings())
     monkeypatch.setenv("OPENALEX_SOURCE", "snapshot")
+    monkeypatch.setenv("OPENALEX_SNAPSHOT_DIR", str(tmp_path))
     assert load_settings().source == "snapshot"
     monkeypatch.setenv("OPENALEX_SOURCE", "ftp")
     with pytest.raises(ValueError, match="OPENALEX_SOURCE"):

@@ -74,7 +74,9 @@ def test_definitions_are_documented_vars_with_the_study_defaults():
     assert v["ai_definition"] == "concept_or_topic" and v["ai_concept_id"] == "C154945302" and v["ai_subfield_id"] == "1702"
     assert v["risk_list_variant"] == "default"
     assert set(v["europe_definitions"]) == {"europe_eu27_uk_efta", "europe_eu27_uk", "europe_eu27_uk_ch_no"}
-    assert set(v["ai_definitions"]) == {"concept_or_topic", "concept_only", "topic_only", "primary_topic_only", "broad"}
+    assert set(v["ai_definitions"]) == {"concept_or_topic", "concept_scored_or_topic", "concept_assigned_or_topic",
+                                        "concept_only", "topic_only", "primary_topic_only", "broad"}
+    assert v["ai_concept_min_score"] == 0.3
     assert set(v["risk_list_variants"]) == {"default", "wider_with_aspi_very_high"}
     assert v["top_links_institution_ror_id"] == "02kkvpp62"
 

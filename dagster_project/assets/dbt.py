@@ -140,7 +140,10 @@ def _seed_test_summary(manifest: Mapping[str, Any], results: list[dict[str, Any]
     return summary
 
 
-translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Source tests (openalex.work_counts) show as checks on the raw assets they guard.
+translator = WarehouseDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 def _relation(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:

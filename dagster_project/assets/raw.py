@@ -63,21 +63,21 @@ def dataset_label(settings: Settings) -> str:
     return "OpenAlex API"
 
 
-def prepare_source(settings: Settings, log) -> tuple[Path, str]:
-    """Land the source's files; returns the snapshot-layout root to load and a description."""
+def prepare_source(settings: Settings, log) -> tuple[Path, str, dict]:
+    """Land the source's files; returns the snapshot-layout root to load, a description and the API fetch's stats."""
     if settings.source == "demo":
         root = settings.raw_dir / "demo" / "snapshot"
         truth = demo.generate_snapshot(root, settings.demo_works, settings.demo_seed)
         log.info(f"Demo snapshot at {root}: {truth['records_written']} work records (generator {truth['params']})")
-        return root, json.dumps(truth["params"])
+        return root, json.dumps(truth["params"]), {}
     if settings.source == "snapshot":
         if not settings.snapshot_dir or not settings.snapshot_dir.is_dir():
             raise dg.Failure(f"OPENALEX_SOURCE=snapshot needs OPENALEX_SNAPSHOT_DIR to be a folder (got {settings.snapshot_dir})")
-        return settings.snapshot_dir, str(settings.snapshot_dir)
-    from ..ingest import api  # only the api source needs pyalex configured
+        return settings.snapshot_dir, str(settings.snapshot_dir), {}
+    from ..ingest import openalex_api  # only the api source needs pyalex
 
-    root = api.fetch(settings, log)
-    return root, "OpenAlex API via pyalex"
+    fetched = openalex_api.fetch(settings, log)
+    return fetched.root, "OpenAlex API via pyalex", fetched.stats
 
 
 def universe_for_load(con, log) -> tuple[Universe, set[str]]:
@@ -105,7 +105,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
     settings = load_settings()
     context.log.info(f"OpenAlex source: {settings.source} ({settings.source_reason})")
     started = time.monotonic()
-    root, detail = prepare_source(settings, context.log)
+    root, detail, api_fetch_stats = prepare_source(settings, context.log)
     quarantine_dir = settings.raw_dir / settings.source / "quarantine"
     results: dict[str, LoadResult] = {}
     with connect(settings.build_path) as con:
@@ -140,9 +140,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 "quarantine_file": str(quarantine_file) if r.quarantined else "none",
             })
             if entity == "works" and settings.source == "api":
-                from ..ingest import api
-
-                meta["api_fetch"] = dg.MetadataValue.json(api.last_fetch_stats() or {})
+                meta["api_fetch"] = dg.MetadataValue.json(api_fetch_stats)
             if entity == "works":
                 eras = con.execute(
                     """select case when host_venue is not null then '2021_host_venue'

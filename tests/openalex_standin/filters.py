@@ -4,8 +4,8 @@ Only the attributes this project uses are known; any other is a 400, as on the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 class FilterError(ValueError):

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -75,7 +75,7 @@ def _sort_key(rec: dict) -> tuple[int, str]:
 
 
 def seconds_to_midnight_utc() -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(3600, int((midnight - now).total_seconds()))
 
@@ -101,7 +101,7 @@ class StandIn:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "StandIn":
+    def start(self) -> StandIn:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -110,7 +110,7 @@ class StandIn:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "StandIn":
+    def __enter__(self) -> StandIn:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -181,7 +181,7 @@ class StandIn:
             self._filter_cache[cache_key] = result
         return result
 
-    def handle(self, h: "_Handler") -> None:
+    def handle(self, h: _Handler) -> None:
         started = time.perf_counter()
         split = urlsplit(h.path)
         path = unquote(split.path)
@@ -240,7 +240,8 @@ class StandIn:
         headers = {}
         if kind == "budget":
             if fault.rate_limit_headers:
-                headers.update({"X-RateLimit-Limit": "1.0", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(seconds_to_midnight_utc())})
+                headers.update({"X-RateLimit-Limit": "1.0", "X-RateLimit-Remaining": "0",
+                                "X-RateLimit-Reset": str(seconds_to_midnight_utc())})
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
             message = fault.message or "You have used your daily budget of $1.00. It resets at midnight UTC."
@@ -306,7 +307,8 @@ class StandIn:
         groups = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         display = (lambda v: v.upper()) if "country_code" in field_name else (lambda v: v)
         return {
-            "meta": {"count": len(selected), "db_response_time_ms": 0, "page": 1, "per_page": 200, "groups_count": len(groups), "cost_usd": 0.0001},
+            "meta": {"count": len(selected), "db_response_time_ms": 0, "page": 1, "per_page": 200, "groups_count": len(groups),
+                     "cost_usd": 0.0001},
             "results": [],
             "group_by": [{"key": display(k), "key_display_name": display(k), "count": n} for k, n in groups],
         }
