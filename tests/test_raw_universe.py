@@ -89,26 +89,25 @@ def test_the_typed_read_keeps_the_universe_counts_the_rest_and_quarantines_bad_l
         assert con.execute("select count(*) from raw.works where id = ?", [outside[0]["id"]]).fetchone()[0] == 0
 
 
-def test_a_definition_wider_than_the_loaded_universe_asks_for_a_full_reload(tmp_path, monkeypatch):
-    monkeypatch.delenv("WAREHOUSE_FULL_REFRESH", raising=False)
+def test_a_definition_wider_than_the_loaded_universe_asks_for_a_full_reload():
     needed = Universe.from_dbt()
     log = dg.get_dagster_logger()
     with duckdb.connect() as con:
         ensure_raw_schema(con)
-        assert universe_for_load(con, log) == (needed, {"works"})  # first load: works read whole with the universe
+        assert universe_for_load(con, log, full_reload=False) == (needed, {"works"})  # first load: works read whole with the universe
 
         wider = Universe(needed.start_year - 5, needed.end_year, needed.concept_ids, (*needed.subfield_ids, "1703"))
         record(con, wider)
-        assert universe_for_load(con, log) == (wider, set())  # a narrower definition is answered from the wider load
+        assert universe_for_load(con, log, full_reload=False) == (wider, set())  # a narrower definition is answered from the wider load
 
         narrower = Universe(needed.start_year + 1, needed.end_year, needed.concept_ids, needed.subfield_ids[:1])
         record(con, narrower)
         with pytest.raises(dg.Failure, match="WAREHOUSE_FULL_REFRESH=1") as failure:
-            universe_for_load(con, log)
+            universe_for_load(con, log, full_reload=False)
         assert f"{needed.start_year}-{needed.end_year}" in str(failure.value)
 
-        monkeypatch.setenv("WAREHOUSE_FULL_REFRESH", "1")
-        assert universe_for_load(con, log) == (needed, {"works", "institutions", "funders"})
+        # WAREHOUSE_FULL_REFRESH=1 (settings.full_refresh): every file reloaded with the universe the definitions need
+        assert universe_for_load(con, log, full_reload=True) == (needed, {"works", "institutions", "funders"})
 
 
 def test_a_full_reload_with_a_wider_universe_brings_back_the_works_a_narrower_one_left_out(tmp_path):

@@ -6,7 +6,6 @@ staging models hang directly off these assets.
 
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -80,14 +79,14 @@ def prepare_source(settings: Settings, log) -> tuple[Path, str, dict]:
     return fetched.root, "OpenAlex API via pyalex", fetched.stats
 
 
-def universe_for_load(con, log) -> tuple[Universe, set[str]]:
+def universe_for_load(con, log, full_reload: bool) -> tuple[Universe, set[str]]:
     """The universe to load works with, and the entities whose every file is reloaded.
 
     The raw layer keeps the universe it was loaded with while it covers what the definitions need (a narrower
     definition is answered from it); a wider one needs a full reload, which records the new universe."""
     needed = Universe.from_dbt()
     loaded = recorded(con)
-    if os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1":
+    if full_reload:
         log.info(f"WAREHOUSE_FULL_REFRESH=1: every raw file is reloaded, keeping {needed.describe()}")
         return needed, set(ENTITIES)
     if loaded is None:
@@ -110,7 +109,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
     results: dict[str, LoadResult] = {}
     with connect(settings.build_path) as con:
         ensure_raw_schema(con)
-        universe, reload = universe_for_load(con, context.log)
+        universe, reload = universe_for_load(con, context.log, settings.full_refresh)
         for entity in ENTITIES:
             listing = list_snapshot(root, entity)
             if listing.missing_from_disk:
