@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock
+.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock profile
 
 # The instance the UI and `make run` share: no telemetry, no "join the community" pop-up.
 INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
@@ -101,6 +101,12 @@ docs: $(STAMP) $(INSTANCE_YAML)
 report: $(STAMP) $(INSTANCE_YAML)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j report_only
 	@echo "Report: $(WAREHOUSE_DIR)report/index.html"
+
+## profile: one European institution's Chinese partners, their risk tags and why, from the published warehouse
+##   INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>
+profile: $(STAMP)
+	@test -n "$(INSTITUTION)" || { echo "Usage: make profile INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>" >&2; exit 2; }
+	@$(BIN)/python -m dagster_project.profile_cli "$(INSTITUTION)"
 
 ## superset: Apache Superset on http://127.0.0.1:8088 in its own venv (.venv-superset), read-only on the warehouse
 superset:

@@ -109,7 +109,7 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]
 def snapshot(n: int) -> tuple[Path, dict]:
     out = BENCH / "snapshots" / str(n)
     sys.path.insert(0, str(ROOT))
-    from dagster_project.ingest.demo import generate_snapshot
+    from dagster_project.demo_data.snapshot import generate_snapshot
 
     t = time.monotonic()
     truth = generate_snapshot(out, n, seed=7, part_size=PART_SIZE)
@@ -210,7 +210,8 @@ PARTITION = Path("data") / "jsonl" / "works" / "updated_date=2026-06-01"
 
 def add_partition(snap: Path, n_new: int) -> None:
     """Add one partition of `n_new` new works to a snapshot (the incremental case)."""
-    from dagster_project.ingest.demo import generate_records, write_jsonl_gz
+    from dagster_project.demo_data.generator import generate_records
+    from dagster_project.demo_data.snapshot import write_jsonl_gz
 
     latest, _ = generate_records(n_new, seed=99)
     for k, rec in enumerate(latest):

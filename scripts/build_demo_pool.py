@@ -2,7 +2,7 @@
 
 Maintenance script, run by hand when the shared sample data changes:
     python scripts/build_demo_pool.py ../shared
-It writes dagster_project/ingest/demo_pool/{institutions,funders}.jsonl. Nothing reads ../shared at run time.
+It writes dagster_project/demo_data/demo_pool/{institutions,funders}.jsonl. Nothing reads ../shared at run time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "dagster_project" / "ingest" / "demo_pool"
+OUT = ROOT / "dagster_project" / "demo_data" / "demo_pool"
 EUROPE = set(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE GB NO CH IS LI".split()
 )

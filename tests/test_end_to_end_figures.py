@@ -16,7 +16,8 @@ import duckdb
 import pytest
 import yaml
 
-from dagster_project.ingest import demo
+from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data.snapshot import generate_snapshot
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import set_warehouse_env
 
@@ -63,7 +64,7 @@ def snapshot_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("snapshot_run")
     snapshot_dir = root / "openalex-snapshot"
-    truth = demo.generate_snapshot(snapshot_dir, N_WORKS, SEED)
+    truth = generate_snapshot(snapshot_dir, N_WORKS, SEED)
     set_warehouse_env(mp, root, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(snapshot_dir))
     from dagster_project.definitions import defs
     from dagster_project.settings import load_settings
@@ -150,7 +151,9 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
         "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
     ).fetchall()]
     assert {"fct_eu_cn_works", "headline_figures", "sensitivity_figures", "agg_country_year", "agg_institution_links",
-            "dim_institutions", "fct_work_funding", "agg_funding", "agg_risk_year"} <= set(marts)
+            "dim_institutions", "fct_work_funding", "agg_funding", "agg_risk_year", "institution_profiles",
+            "agg_institution_parent_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works",
+            "agg_risk_entity_partners"} <= set(marts)
     for mart in marts:
         labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
         assert labels == [(f"OpenAlex snapshot at {snapshot_run['settings'].snapshot_dir}",)], mart
@@ -177,7 +180,7 @@ def test_sensitivity_figures_cover_every_definition_set(con):
     assert span["eu27_uk_efta/concept_only/default"] <= span["eu27_uk_efta/concept_or_topic/default"]
     assert span["eu27_uk_efta/concept_or_topic/default"] <= span["eu27_uk_efta/broad/default"]
     defence = dict(con.execute(
-        f"""select risk_list_variant, value from marts.sensitivity_figures
+        """select risk_list_variant, value from marts.sensitivity_figures
             where metric = 'eu_cn_works_defence_linked' and europe_definition = 'europe_eu27_uk_efta'
               and ai_definition = 'concept_or_topic'"""
     ).fetchall())
@@ -206,7 +209,8 @@ def test_funding_is_read_from_every_schema_era(con):
     assert eras == {"grants", "grants_funders_awards", "funders_awards"}
     # A Nov-2025 record names each grant twice (grants[] and awards[]): still one row per funder and award.
     dupes = con.execute(
-        "select count(*) from (select work_id, funder_id, award_id from staging.stg_openalex__work_funding group by all having count(*) > 1)"
+        "select count(*) from (select work_id, funder_id, award_id from staging.stg_openalex__work_funding"
+        " group by all having count(*) > 1)"
     ).fetchone()[0]
     assert dupes == 0
 
@@ -227,3 +231,111 @@ def test_every_built_model_and_column_is_documented(con):
         assert built, f"{node['schema']}.{node['name']} was not built"
         undocumented += [f"{node['name']}.{c}" for c in sorted(built - documented)]
     assert not undocumented, undocumented
+
+
+# --- institution profiles: every European institution's figures equal those planted ------------------------
+
+PROFILE_COLUMNS = (
+    "institution_ror", "institution_name", "country_code", "eu_cn_works", "eu_cn_works_with_pla",
+    "eu_cn_works_defence_linked", "eu_cn_works_security_linked", "chinese_partners", "chinese_partners_pla",
+    "chinese_partners_defence_linked", "first_year", "last_year", "ai_works", "share_of_ai_works_with_cn",
+    "china_funded_works", "dual_use_works",
+)
+
+
+def test_every_institution_profile_equals_the_planted_profile(snapshot_run, con):
+    planted = snapshot_run["truth"]["institutions"]["institutions"]
+    rows = con.execute(
+        f"select institution_id, {', '.join(PROFILE_COLUMNS)}, eu_cn_works_per_year from marts.institution_profiles"
+    ).fetchall()
+    got = {r[0]: dict(zip(PROFILE_COLUMNS + ("eu_cn_works_per_year",), r[1:], strict=True)) for r in rows}
+    assert set(got) == set(planted), (sorted(set(planted) - set(got))[:5], sorted(set(got) - set(planted))[:5])
+    wrong = {}
+    for key, want in planted.items():
+        have = got[key]
+        per_year = {str(y["publication_year"]): y["eu_cn_works"] for y in have["eu_cn_works_per_year"]}
+        diffs = {c: (have[c], want[c]) for c in PROFILE_COLUMNS if not _same_value(have[c], want[c])}
+        if per_year != want["eu_cn_works_per_year"]:
+            diffs["eu_cn_works_per_year"] = (per_year, want["eu_cn_works_per_year"])
+        if diffs:
+            wrong[key] = diffs
+    assert not wrong, wrong
+    # Not degenerate: some profiles have PLA and defence-linked partners, and the figures sum to the headline.
+    assert sum(p["chinese_partners_pla"] for p in planted.values()) > 0
+    assert sum(p["eu_cn_works_security_linked"] for p in planted.values()) > 0
+
+
+def _same_value(a, b) -> bool:
+    return _same(a, b) if isinstance(a, float) or isinstance(b, float) else a == b
+
+
+def test_every_partner_pair_equals_the_planted_pair_including_labs_known_only_by_lineage(snapshot_run, con):
+    planted = snapshot_run["truth"]["institutions"]["institutions"]
+    want = {(eu, cn): (v["eu_cn_works"], sorted(v["tags"]))
+            for eu, p in planted.items() for cn, v in p["partners"].items()}
+    rows = con.execute(
+        """select institution_id, partner_institution_id, eu_cn_works, partner_is_pla, partner_is_defence_linked,
+                  partner_is_security_linked, partner_ror, partner_risk_match_path, partner_risk_entity_name
+           from marts.institution_partners"""
+    ).fetchall()
+    got = {(r[0], r[1]): (r[2], sorted(t for t, on in zip(("pla", "defence_linked", "security_linked"), r[3:6], strict=True) if on))
+           for r in rows}
+    assert got == want
+    # The generator's labs have no ROR id: only their lineage ties them to NUDT and Beihang, and a European
+    # profile's PLA partner count depends on it.
+    labs = {r[1]: r for r in rows if r[6] is None and r[7] == "lineage_ancestor"}
+    assert {r[8] for r in labs.values()} >= {"National University of Defense Technology"}, labs
+    lab_partners = {eu for (eu, cn) in want if cn in labs}
+    assert lab_partners and all(planted[eu]["chinese_partners_defence_linked"] >= 1 for eu in lab_partners)
+
+
+def test_parent_rollups_equal_the_planted_lineage_rollups(snapshot_run, con):
+    planted = snapshot_run["truth"]["institutions"]["parents"]
+    got = {r[0]: {"eu_cn_works": r[1], "eu_cn_works_defence_linked": r[2], "members": sorted(r[3])}
+           for r in con.execute(
+               """select parent_institution_id, eu_cn_works, eu_cn_works_defence_linked, member_institution_ids
+                  from marts.agg_institution_parent_profiles""").fetchall()}
+    assert planted and got == planted
+    # Kept apart: a parent that is on no work itself has no direct row.
+    direct = {r[0] for r in con.execute("select institution_id from marts.institution_profiles").fetchall()}
+    indirect = {r[0] for r in con.execute(
+        "select parent_institution_id from marts.agg_institution_parent_profiles where not parent_appears_directly"
+    ).fetchall()}
+    assert indirect and not indirect & direct
+
+
+def test_growth_index_follows_the_planted_yearly_output(snapshot_run, con):
+    planted = snapshot_run["truth"]["figures"]
+    rows = con.execute(
+        "select scope, publication_year, ai_works_index, partner_works_index from marts.agg_country_year"
+        " where scope in ('EUROPE', 'CN', 'GB')"
+    ).fetchall()
+    metric = {"EUROPE": "europe_ai_works", "CN": "cn_ai_works", "GB": "country_ai_works"}
+    for scope, year, ai_index, partner_index in rows:
+        base = planted[f"{metric[scope]}|{scope}|{YEARS[0]}"]
+        assert _same(ai_index, 100.0 * planted[f"{metric[scope]}|{scope}|{year}"] / base), (scope, year)
+        if scope == "EUROPE":
+            eu_cn = planted[f"eu_cn_works|EUROPE|{year}"] / planted[f"eu_cn_works|EUROPE|{YEARS[0]}"]
+            assert _same(partner_index, 100.0 * eu_cn), year
+
+
+def test_links_name_the_risk_entity_so_a_lab_and_its_parent_count_once(con):
+    rows = con.execute(
+        """select chinese_institution_id, chinese_ror_id, chinese_risk_entity_id, chinese_risk_entity_name,
+                  chinese_risk_entity_lists, chinese_risk_match_path
+           from marts.agg_institution_links where chinese_institution_name like '%(synthetic demo lab)'"""
+    ).fetchall()
+    assert {r[3] for r in rows} == {"National University of Defense Technology", "Beihang University"}
+    for lab, ror, entity_id, _name, lists, path in rows:
+        assert ror is None and path == "lineage_ancestor" and lists, lab
+        parent = con.execute(
+            "select distinct chinese_risk_entity_id, chinese_risk_match_path from marts.agg_institution_links"
+            " where chinese_ror_id = (select ror_id from reference.risk_entities where entity_id = ?)", [entity_id]
+        ).fetchall()
+        assert parent in ([], [(entity_id, "own_ror")]), parent
+    # Every tagged link names its entity; untagged ones name none.
+    mismatched = con.execute(
+        """select count(*) from marts.agg_institution_links
+           where (chinese_risk_level = 'none') <> (chinese_risk_entity_id is null)"""
+    ).fetchone()[0]
+    assert mismatched == 0

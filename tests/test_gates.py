@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.ingest.demo import generate_snapshot
+from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
 
 N_WORKS = 1000

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.demo import generate_records, write_jsonl_gz
+from dagster_project.demo_data.generator import generate_records
+from dagster_project.demo_data.snapshot import write_jsonl_gz
 from dagster_project.ingest.loader import load_files, prune_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.settings import DBT_PROJECT_DIR

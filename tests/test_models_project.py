@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_project.ingest import demo
+from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data import planted_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt"
@@ -27,7 +28,8 @@ def _models(manifest: dict) -> dict[str, dict]:
 
 def test_models_follow_the_layer_naming(manifest):
     prefixes = {"staging": ("stg_", "base_"), "intermediate": ("int_",), "marts": ("fct_", "dim_", "agg_")}
-    figures = {"headline_figures", "sensitivity_figures"}
+    # Named for the analyst's question, like the figures: an institution's profile and its partners.
+    figures = {"headline_figures", "sensitivity_figures", "institution_profiles", "institution_partners"}
     for name, node in _models(manifest).items():
         layer = node["fqn"][1]
         assert layer in prefixes, name
@@ -117,7 +119,7 @@ def test_expected_figures_follow_the_study_definitions():
         _work(6, 2018, [tum], [cn_pla], language="de"),    # not English
         _work(7, 2016, [tum], [cn_pla]),                   # outside the period
     ]
-    f = demo.expected_figures(works, pool)
+    f = planted_truth.expected_figures(works, pool)
     assert f["europe_ai_works|EUROPE|2018"] == 3
     assert f["eu_cn_works|EUROPE|2018"] == 2
     assert f["europe_share_with_cn|EUROPE|2018"] == pytest.approx(2 / 3)

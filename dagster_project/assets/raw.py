@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..ingest import demo
+from ..demo_data import snapshot as demo
 from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
 from ..ingest.snapshot import list_snapshot
 from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers

@@ -49,7 +49,7 @@ def real_works() -> list[tuple[str, dict]]:
 
 @lru_cache(maxsize=4)
 def _load(demo_works: int, seed: int) -> Dataset:
-    from dagster_project.ingest import demo
+    from dagster_project.demo_data import generator as demo
 
     works: dict[str, dict] = {}
     sources: dict[str, str] = {}

@@ -1,6 +1,8 @@
 -- AI output and collaboration per scope and year: one row per European country (var europe_definition) and
 -- year, plus rows for EUROPE as a whole and for CN. `partner_works` are the scope's AI works with the other
 -- side (a Chinese institution for European scopes, a European one for CN).
+-- ai_works_index / partner_works_index: growth with the first study year = 100 (EUROPE's partner_works_index
+-- is the growth of the Europe–China works).
 -- Denominators (ai_works): counted from the works, or, when the source is the API (only Europe–China works
 -- are fetched), taken from the API's group_by counts (stg_openalex__work_counts has rows).
 with works as (
@@ -77,17 +79,27 @@ combined as (
         on grid.scope = counted.scope and grid.publication_year = counted.publication_year
     left join api_counts
         on grid.scope = api_counts.scope and grid.publication_year = api_counts.publication_year
+),
+
+figures as (
+    select
+        scope,
+        scope_type,
+        scope_name,
+        publication_year,
+        case when uses_api_counts then ai_works_api else ai_works_counted end as ai_works,
+        partner_works,
+        {{ safe_share('partner_works', 'case when uses_api_counts then ai_works_api else ai_works_counted end') }} as share_with_partner,
+        case when uses_api_counts then 'api_group_by' else 'works' end as denominator_source,
+        {{ definition_columns() }},
+        {{ dataset_label() }} as dataset_label
+    from combined
 )
 
+-- Growth ("uneven partners"): index figures with the first study year = 100; NULL when that year is 0 or unknown.
 select
-    scope,
-    scope_type,
-    scope_name,
-    publication_year,
-    case when uses_api_counts then ai_works_api else ai_works_counted end as ai_works,
-    partner_works,
-    {{ safe_share('partner_works', 'case when uses_api_counts then ai_works_api else ai_works_counted end') }} as share_with_partner,
-    case when uses_api_counts then 'api_group_by' else 'works' end as denominator_source,
-    {{ definition_columns() }},
-    {{ dataset_label() }} as dataset_label
-from combined
+    figures.*,
+    100.0 * ai_works / nullif(first_value(ai_works) over by_scope, 0) as ai_works_index,
+    100.0 * partner_works / nullif(first_value(partner_works) over by_scope, 0) as partner_works_index
+from figures
+window by_scope as (partition by scope order by publication_year)

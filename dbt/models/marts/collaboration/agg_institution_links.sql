@@ -1,6 +1,8 @@
 -- Institution links: one row per (European institution, Chinese institution) pair on the same Europe–China
 -- work, counted in distinct works, with first and last year, the Chinese side's risk tags, and the pair's
 -- rank within its European institution's country (most works first; ties by European, then Chinese id).
+-- The risk-list entity that tagged the Chinese side (itself or a parent in its lineage) is named, so a lab and
+-- its listed parent can be grouped as one entity.
 with works as (
     select work_id, publication_year from {{ ref('fct_eu_cn_works') }}
 ),
@@ -11,6 +13,10 @@ institutions as (
 
 tags as (
     select * from {{ ref('int_institutions_risk_summarised') }}
+),
+
+entities as (
+    select * from {{ ref('int_institution_risk_entity_chosen') }}
 ),
 
 pairs as (
@@ -56,12 +62,18 @@ select
     coalesce(tags.is_security_linked, false) as chinese_is_security_linked,
     coalesce(tags.risk_level, 'none') as chinese_risk_level,
     tags.risk_reasons_text as chinese_risk_reasons_text,
+    entities.risk_entity_id as chinese_risk_entity_id,
+    entities.risk_entity_name as chinese_risk_entity_name,
+    entities.risk_entity_lists as chinese_risk_entity_lists,
+    entities.risk_match_path as chinese_risk_match_path,
     row_number() over (
         partition by links.european_country_code
-        order by links.eu_cn_works desc, links.european_institution_id, links.chinese_institution_id
+        order by links.eu_cn_works desc, links.european_institution_id asc, links.chinese_institution_id asc
     ) as rank_in_country,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
 from links
 left join tags
     on links.chinese_institution_id = tags.institution_id
+left join entities
+    on links.chinese_institution_id = entities.institution_id

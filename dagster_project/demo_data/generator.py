@@ -6,28 +6,29 @@ about 5-10 % of Europe's AI output and rising, the UK is on about half of EU–C
 are PLA or Seven Sons, and all four OpenAlex schema eras appear. Some works appear twice, in an older
 and a newer partition, with the newer record changed: only the newest may count.
 
-`generate_snapshot` writes the 2026 snapshot layout and returns the figures planted in it, computed here
-in plain Python from the definitions in STUDY.md, so tests can compare the warehouse's answers to them.
+`generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
+and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
+study's definitions (`study.load()`: dbt vars and the countries seed).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import study
+
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 4
-YEARS = list(range(2016, 2024))  # one year either side of the study period
-PERIOD = (2017, 2022)
-EUROPE = set(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE GB NO CH IS LI".split()
-)
-AI_CONCEPT = "https://openalex.org/C154945302"
+GENERATOR_VERSION = 5  # 5: the truth holds the institution profiles
+STUDY = study.load()
+PERIOD = STUDY.period
+EUROPE = STUDY.europe
+YEARS = list(range(PERIOD[0] - 1, PERIOD[1] + 2))  # one year either side of the study period
+AI_CONCEPT = STUDY.ai_concept
 TUM_ROR = "https://ror.org/02kkvpp62"
 # Share of Europe–China works each European country takes part in (the UK near half, as MERICS found).
 EU_CN_COUNTRY_WEIGHTS = {
@@ -92,7 +93,7 @@ class Pool:
     funders: dict[str, list[dict]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "Pool":
+    def load(cls) -> Pool:
         europe: dict[str, list[dict]] = defaultdict(list)
         china, other = [], []
         for line in (POOL_DIR / "institutions.jsonl").open():
@@ -223,7 +224,8 @@ class _Generator:
                 chosen.append((rng.choice(self.pool.funders["EU"]), None, None))
             if kind == "eu_cn" and rng.random() < 0.04:
                 sastind = next(f for f in self.pool.funders["CN"] if "National Defense" in f["display_name"])
-                chosen.append((sastind, f"JCKY{rng.randint(2017, 2022)}{rng.randint(100, 999)}B{rng.randint(1, 99):03d}", DEFENCE_PROGRAMME))
+                award = f"JCKY{rng.randint(2017, 2022)}{rng.randint(100, 999)}B{rng.randint(1, 99):03d}"
+                chosen.append((sastind, award, DEFENCE_PROGRAMME))
             if not chosen:
                 chosen.append((rng.choice(self.pool.funders["OTHER"] or self.pool.funders["EU"]), None, None))
         grants = [
@@ -262,169 +264,3 @@ def generate_records(n_works: int, seed: int, pool: Pool | None = None) -> tuple
             stale["language"] = "en"
             older.append(stale)
     return latest, older
-
-
-def write_jsonl_gz(path: Path, records: list[dict]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out:
-        for rec in records:
-            out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
-    tmp.replace(path)
-    return len(records)
-
-
-def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 50_000) -> dict:
-    """Writes `out_dir/data/jsonl/{works,institutions,funders}/updated_date=.../part_NNNN.gz` and
-    `out_dir/manifest.json`; returns the planted truth (also saved as `out_dir/truth.json`)."""
-    out_dir = Path(out_dir)
-    params = {"n_works": n_works, "seed": seed, "version": GENERATOR_VERSION, "part_size": part_size}
-    truth_file = out_dir / "truth.json"
-    if truth_file.exists():
-        cached = json.loads(truth_file.read_text())
-        if cached.get("params") == params:
-            return cached
-    pool = Pool.load()
-    latest, older = generate_records(n_works, seed, pool)
-    by_partition: dict[str, list[dict]] = defaultdict(list)
-    for rec in older + latest:
-        by_partition[rec["updated_date"][:10]].append(rec)
-    entries = []
-    data = out_dir / "data" / "jsonl"
-    for date in sorted(by_partition):
-        recs = by_partition[date]
-        for k in range(0, len(recs), part_size):
-            path = data / "works" / f"updated_date={date}" / f"part_{k // part_size:04d}.gz"
-            count = write_jsonl_gz(path, recs[k : k + part_size])
-            entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
-    for entity, records in (
-        ("institutions", [{k: v for k, v in i.items() if k not in ("role", "weight", "tags", "inherited_tags", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for i in pool.institutions()]),
-        ("funders", [{k: v for k, v in f.items() if k not in ("chinese_government", "origin")} | {"updated_date": "2026-03-02T00:00:00"} for f in pool.funders.get("CN", []) + pool.funders.get("EU", []) + pool.funders.get("OTHER", [])]),
-    ):
-        path = data / entity / "updated_date=2026-03-02" / "part_0000.gz"
-        count = write_jsonl_gz(path, records)
-        entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
-    (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
-    truth = {"params": params, "records_written": len(latest) + len(older), "superseded": len(older),
-             "figures": expected_figures(latest, pool)}
-    truth_file.write_text(json.dumps(truth, indent=1, sort_keys=True))
-    return truth
-
-
-# --- the planted answers -------------------------------------------------------------------------------
-
-def _is_ai(rec: dict) -> bool:
-    concepts = {c["id"] for c in rec.get("concepts") or []}
-    subfields = {(t.get("subfield") or {}).get("id", "").rsplit("/", 1)[-1] for t in rec.get("topics") or []}
-    return AI_CONCEPT in concepts or "1702" in subfields
-
-
-def _in_scope(rec: dict) -> bool:
-    return (
-        PERIOD[0] <= rec["publication_year"] <= PERIOD[1]
-        and rec.get("language") == "en"
-        and not rec.get("is_retracted")
-        and not rec.get("is_paratext")
-        and _is_ai(rec)
-    )
-
-
-def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
-    """Headline figures as `metric|scope|period -> value`, by the STUDY.md defaults."""
-    tags_by_id = {}
-    for inst in pool.china:
-        tags_by_id[inst["id"]] = set(inst["tags"]) | set(inst.get("inherited_tags") or [])
-    cn_funders = {f["id"] for f in pool.funders.get("CN", [])}
-    cn_gov_funders = {f["id"] for f in pool.funders.get("CN", []) if f["chinese_government"]}
-    out: dict[str, float | None] = {}
-    span = f"{PERIOD[0]}-{PERIOD[1]}"
-    years = [str(y) for y in range(PERIOD[0], PERIOD[1] + 1)]
-    europe = Counter()
-    china = Counter()
-    eu_cn = Counter()
-    country_ai: dict[str, Counter] = defaultdict(Counter)
-    country_cn: dict[str, Counter] = defaultdict(Counter)
-    links: Counter = Counter()
-    pla = defence = security = dual_use = disclosed = china_funded = gov_funded = defence_prog = 0
-    for rec in latest:
-        if not _in_scope(rec):
-            continue
-        year = str(rec["publication_year"])
-        insts = [i for a in rec["authorships"] for i in a["institutions"]]
-        countries = {i["country_code"] for i in insts}
-        eu_countries = countries & EUROPE
-        has_cn = "CN" in countries
-        for c in eu_countries:
-            country_ai[c][year] += 1
-            if has_cn:
-                country_cn[c][year] += 1
-        if eu_countries:
-            europe[year] += 1
-        if has_cn:
-            china[year] += 1
-        if not (eu_countries and has_cn):
-            continue
-        eu_cn[year] += 1
-        cn_insts = {i["id"] for i in insts if i["country_code"] == "CN"}
-        tags = set().union(*(tags_by_id.get(i, set()) for i in cn_insts))
-        pla += "pla" in tags
-        defence += "defence_linked" in tags
-        security += "security_linked" in tags
-        dual_use += any(t["id"] == DUAL_USE_TOPIC["id"] for t in rec.get("topics") or [])
-        for de in {i["id"] for i in insts if i["country_code"] == "DE"}:
-            for cn in cn_insts:
-                links[(de, cn)] += 1
-        funder_ids = {g["funder"] for g in rec.get("grants") or []} | {f["id"] for f in rec.get("funders") or []}
-        names = [g.get("funder_display_name") or "" for g in rec.get("grants") or []] + [
-            a.get("display_name") or "" for a in rec.get("awards") or []
-        ]
-        award_ids = [g.get("award_id") or "" for g in rec.get("grants") or []] + [
-            a.get("funder_award_id") or "" for a in rec.get("awards") or []
-        ]
-        if funder_ids:
-            disclosed += 1
-            china_funded += bool(funder_ids & cn_funders)
-            gov_funded += bool(funder_ids & cn_gov_funders)
-            defence_prog += any(DEFENCE_PROGRAMME in n for n in names) or any(a.startswith("JCKY") for a in award_ids)
-
-    def share(num, den):
-        return None if not den else num / den
-
-    for y in years:
-        out[f"eu_cn_works|EUROPE|{y}"] = eu_cn[y]
-        out[f"europe_ai_works|EUROPE|{y}"] = europe[y]
-        out[f"europe_share_with_cn|EUROPE|{y}"] = share(eu_cn[y], europe[y])
-        out[f"cn_ai_works|CN|{y}"] = china[y]
-        out[f"cn_share_with_europe|CN|{y}"] = share(eu_cn[y], china[y])
-    total_eu_cn = sum(eu_cn.values())
-    out[f"eu_cn_works|EUROPE|{span}"] = total_eu_cn
-    total_cn = sum(china.values())
-    total_europe = sum(europe.values())
-    out[f"europe_ai_works|EUROPE|{span}"] = total_europe
-    out[f"europe_share_with_cn|EUROPE|{span}"] = share(total_eu_cn, total_europe)
-    out[f"cn_ai_works|CN|{span}"] = total_cn
-    out[f"cn_share_with_europe|CN|{span}"] = share(total_eu_cn, total_cn)
-    for c in sorted(EUROPE):
-        for y in years:
-            out[f"country_ai_works|{c}|{y}"] = country_ai[c][y]
-            out[f"country_share_with_cn|{c}|{y}"] = share(country_cn[c][y], country_ai[c][y])
-        with_c = sum(country_cn[c].values())
-        out[f"country_ai_works|{c}|{span}"] = sum(country_ai[c].values())
-        out[f"country_eu_cn_works|{c}|{span}"] = with_c
-        out[f"country_share_with_cn|{c}|{span}"] = share(with_c, sum(country_ai[c].values()))
-        out[f"cn_share_with_country|{c}|{span}"] = share(with_c, total_cn)
-        out[f"country_share_of_eu_cn_works|{c}|{span}"] = share(with_c, total_eu_cn)
-    out[f"eu_cn_works_with_pla|EUROPE|{span}"] = pla
-    out[f"eu_cn_works_defence_linked|EUROPE|{span}"] = defence
-    out[f"eu_cn_share_defence_linked|EUROPE|{span}"] = share(defence, total_eu_cn)
-    out[f"eu_cn_share_with_pla|EUROPE|{span}"] = share(pla, total_eu_cn)
-    out[f"eu_cn_works_security_linked|EUROPE|{span}"] = security
-    out[f"eu_cn_works_dual_use|EUROPE|{span}"] = dual_use
-    out[f"eu_cn_works_funding_disclosed|EUROPE|{span}"] = disclosed
-    out[f"share_china_funded_of_disclosed|EUROPE|{span}"] = share(china_funded, disclosed)
-    out[f"share_china_gov_funded_of_disclosed|EUROPE|{span}"] = share(gov_funded, disclosed)
-    out[f"eu_cn_works_defence_programme_funded|EUROPE|{span}"] = defence_prog
-    top10 = sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    tum_id = next(i["id"] for g in pool.europe.values() for i in g if i["ror"] == TUM_ROR)
-    out[f"top10_links_involving_tum|DE-CN|{span}"] = sum(1 for (de, _), _ in top10 if de == tum_id)
-    return out

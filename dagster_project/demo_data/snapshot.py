@@ -1,0 +1,62 @@
+"""Writes the demo generator's records as an OpenAlex snapshot (2026 layout) with the figures planted in it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from .generator import GENERATOR_VERSION, Pool, generate_records
+from .planted_truth import expected_figures, expected_institution_profiles
+
+
+def write_jsonl_gz(path: Path, records: list[dict]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out:
+        for rec in records:
+            out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    tmp.replace(path)
+    return len(records)
+
+
+def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 50_000) -> dict:
+    """Writes `out_dir/data/jsonl/{works,institutions,funders}/updated_date=.../part_NNNN.gz` and
+    `out_dir/manifest.json`; returns the planted truth (also saved as `out_dir/truth.json`)."""
+    out_dir = Path(out_dir)
+    params = {"n_works": n_works, "seed": seed, "version": GENERATOR_VERSION, "part_size": part_size}
+    truth_file = out_dir / "truth.json"
+    if truth_file.exists():
+        cached = json.loads(truth_file.read_text())
+        if cached.get("params") == params:
+            return cached
+    pool = Pool.load()
+    latest, older = generate_records(n_works, seed, pool)
+    by_partition: dict[str, list[dict]] = defaultdict(list)
+    for rec in older + latest:
+        by_partition[rec["updated_date"][:10]].append(rec)
+    entries = []
+    data = out_dir / "data" / "jsonl"
+    for date in sorted(by_partition):
+        recs = by_partition[date]
+        for k in range(0, len(recs), part_size):
+            path = data / "works" / f"updated_date={date}" / f"part_{k // part_size:04d}.gz"
+            count = write_jsonl_gz(path, recs[k : k + part_size])
+            entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
+    updated = {"updated_date": "2026-03-02T00:00:00"}
+    pool_only = {"role", "weight", "tags", "inherited_tags", "origin", "chinese_government"}  # the pool's own notes
+    funders = pool.funders.get("CN", []) + pool.funders.get("EU", []) + pool.funders.get("OTHER", [])
+    for entity, records in (
+        ("institutions", [{k: v for k, v in i.items() if k not in pool_only} | updated for i in pool.institutions()]),
+        ("funders", [{k: v for k, v in f.items() if k not in pool_only} | updated for f in funders]),
+    ):
+        path = data / entity / "updated_date=2026-03-02" / "part_0000.gz"
+        count = write_jsonl_gz(path, records)
+        entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
+    (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
+    truth = {"params": params, "records_written": len(latest) + len(older), "superseded": len(older),
+             "figures": expected_figures(latest, pool), "institutions": expected_institution_profiles(latest, pool)}
+    truth_file.write_text(json.dumps(truth, indent=1, sort_keys=True))
+    return truth
+
