@@ -4,7 +4,7 @@ study's universe, some of those carrying planted figures.
 * Every line is built on a real OpenAlex work record (tests/fixtures/openalex/samples, see its PROVENANCE.md)
   as a template: its abstract (inverted index), reference and related-work lists, locations, counts by year and
   the rest are kept as they are (10–20 KB of JSON a line); id, DOI, year, dates and institutions are fresh.
-* About 1.5 % of the lines are the demo generator's works (`dagster_project.ingest.demo`), most of them AI works
+* About 1.5 % of the lines are the demo generator's works (`dagster_project.demo_data`), most of them AI works
   of the study's years, with the real templates' other fields added around them: they carry the planted figures
   (`truth.json`, computed by the demo generator from those works alone) and their superseded older versions.
 * The other lines are works of other fields (the AI concept and AI topics stripped) in the study's years, or
@@ -27,7 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dagster_project.ingest import demo  # noqa: E402
+from dagster_project.demo_data import generator as demo  # noqa: E402
+from dagster_project.demo_data.planted_truth import expected_figures  # noqa: E402
+from dagster_project.demo_data.snapshot import write_jsonl_gz  # noqa: E402
 from dagster_project.ingest.raw_schema import COLUMNS  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "openalex" / "samples"
@@ -152,11 +154,11 @@ def build(out_dir: Path, n_lines: int, seed: int = 7, part_size: int = 125_000) 
                      for group in ("CN", "EU", "OTHER") for f in pool.funders.get(group, [])]),
     ):
         path = data / entity / "updated_date=2026-03-02" / "part_0000.gz"
-        count = demo.write_jsonl_gz(path, records)
+        count = write_jsonl_gz(path, records)
         entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
     (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
     truth = {"params": params, "records_written": n_filler + len(planted), "planted_works": len(latest),
-             "superseded": len(older), "figures": demo.expected_figures(latest, pool)}
+             "superseded": len(older), "figures": expected_figures(latest, pool)}
     truth_file.write_text(json.dumps(truth, indent=1, sort_keys=True))
     return truth
 

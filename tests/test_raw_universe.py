@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from dagster_project.assets.raw import universe_for_load
-from dagster_project.ingest.demo import generate_records
+from dagster_project.demo_data.generator import generate_records
 from dagster_project.ingest.loader import ensure_raw_schema, load_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.ingest.universe import Universe, record

@@ -18,7 +18,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.ingest import demo
+from dagster_project.demo_data.generator import generate_records
+from dagster_project.demo_data.snapshot import write_jsonl_gz
 from tests.conftest import set_warehouse_env
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "openalex" / "samples"
@@ -38,8 +39,8 @@ def build_snapshot(root: Path) -> dict[str, int]:
         shutil.copyfile(path, part_dir / f"part_{len(list(part_dir.iterdir())):04d}.gz")
         with gzip.open(path, "rb") as fh:
             lines[entity] += sum(1 for line in fh.read().split(b"\n") if line.strip())
-    synthetic, _ = demo.generate_records(SYNTHETIC_WORKS, seed=17)
-    lines["works"] += demo.write_jsonl_gz(root / "data" / "jsonl" / "works" / "updated_date=2026-06-01" / "part_0000.gz", synthetic)
+    synthetic, _ = generate_records(SYNTHETIC_WORKS, seed=17)
+    lines["works"] += write_jsonl_gz(root / "data" / "jsonl" / "works" / "updated_date=2026-06-01" / "part_0000.gz", synthetic)
     return lines
 
 
