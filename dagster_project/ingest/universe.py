@@ -16,9 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import yaml
-
-from ..settings import DBT_PROJECT_DIR
+from ..study_definitions import DBT_PROJECT_FILE, dbt_vars
 
 FULL_RELOAD = "WAREHOUSE_FULL_REFRESH=1"
 
@@ -35,8 +33,8 @@ class Universe:
     subfield_ids: tuple[str, ...]
 
     @classmethod
-    def from_dbt(cls, project_file: Path = DBT_PROJECT_DIR / "dbt_project.yml") -> Universe:
-        vars_ = (yaml.safe_load(project_file.read_text()) or {}).get("vars") or {}
+    def from_dbt(cls, project_file: Path = DBT_PROJECT_FILE) -> Universe:
+        vars_ = dbt_vars(project_file, required=("ai_concept_id", "ai_subfield_id"))
         # Every var naming a first or last year is a window some definition uses: the universe spans them all.
         starts = [int(v) for k, v in vars_.items() if k.endswith("_start_year")]
         ends = [int(v) for k, v in vars_.items() if k.endswith("_end_year")]
