@@ -128,3 +128,17 @@ def test_a_full_reload_with_a_wider_universe_brings_back_the_works_a_narrower_on
         assert con.execute("select count(*) from raw.works").fetchone()[0] == 4
         assert con.execute("select count(*), count(*) filter (where in_universe) from raw.work_versions").fetchone() == (4, 4)
         assert con.execute("select count(*) from raw.load_log").fetchone()[0] == 1
+
+
+def test_the_load_line_counts_only_what_this_run_read_and_names_the_skipped_files():
+    from dagster_project.assets.raw import _load_summary
+    from dagster_project.ingest.loader import FileResult, LoadResult
+
+    result = LoadResult("works", [
+        FileResult("a.gz", "2026-01-01", records=100, loaded=3, outside_universe=97, quarantined=0, expected_records=100, skipped=True),
+        FileResult("b.gz", "2026-02-01", records=10, loaded=1, outside_universe=8, quarantined=1, expected_records=10),
+    ])
+    assert _load_summary("works", result) == (
+        "works: 1 files read, 10 records: 1 loaded, 8 outside the study's universe, 1 quarantined; 1 files unchanged, skipped")
+    rerun = LoadResult("funders", [FileResult("f.gz", None, 5, 5, 0, 0, 5, skipped=True)])
+    assert _load_summary("funders", rerun) == "funders: 0 files read, 0 records: 0 loaded, 0 quarantined; 1 files unchanged, skipped"

@@ -99,6 +99,19 @@ def universe_for_load(con, log, full_reload: bool) -> tuple[Universe, set[str]]:
     return loaded, set()
 
 
+def _load_summary(entity: str, result: LoadResult) -> str:
+    """One line: what this run read, and the files it skipped because they are unchanged since their last load."""
+    read = [f for f in result.files if not f.skipped]
+    skipped = len(result.files) - len(read)
+    records, loaded = sum(f.records for f in read), sum(f.loaded for f in read)
+    outside, quarantined = sum(f.outside_universe for f in read), sum(f.quarantined for f in read)
+    text = f"{entity}: {len(read)} files read, {records:,} records: {loaded:,} loaded"
+    if entity == "works":
+        text += f", {outside:,} outside the study's universe"
+    text += f", {quarantined:,} quarantined"
+    return text + (f"; {skipped} files unchanged, skipped" if skipped else "")
+
+
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
 def openalex_raw(context: dg.AssetExecutionContext):
     settings = load_settings()
@@ -124,10 +137,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 universe=universe if entity == "works" else None,
             )
             r = results[entity]
-            outside = f", {r.outside_universe} outside the study's universe" if entity == "works" else ""
-            context.log.info(
-                f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded{outside}, {r.quarantined} quarantined"
-            )
+            context.log.info(_load_summary(entity, r))
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
                 "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
