@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from test_report import browser_layout, charts, group_text, layout_problems
 
-from dagster_project.report import report_dir, write_institution_page
+from dagster_project.report import ReportInputError, build_report, report_dir, write_institution_page
 from dagster_project.report.institution_data import page_names
 from dagster_project.report.study import RISK_LEVELS
 
@@ -243,3 +243,36 @@ def test_the_index_sorts_and_searches_offline_in_a_browser(con, folder, tmp_path
     expected = [i for i in seen["sorted"] if query in searched[i]]
     assert 0 < len(expected) < len(works) and seen["filtered"] == expected
     assert seen["shown"] == f"{len(seen['filtered'])} shown"
+
+
+def test_a_page_is_drawn_again_only_when_its_facts_change(published, tmp_path):
+    shutil.copy(published, tmp_path / published.name)
+    shutil.copytree(published.parent / "parquet", tmp_path / "parquet")
+    copy, folder = tmp_path / published.name, tmp_path / "report" / "institutions"
+    first = build_report(copy)
+    assert first["institution_pages_drawn"] == first["institution_pages"] > 1
+    drawn = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.html")}
+    assert build_report(copy)["institution_pages_drawn"] == 0
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.html") if p.name != "index.html"} == \
+        {n: t for n, t in drawn.items() if n != "index.html"}
+
+    with duckdb.connect(str(copy)) as c:
+        renamed, gone = [r[0] for r in c.execute("select institution_id from marts.institution_profiles "
+                                                   "order by rank_by_defence_linked_works limit 2").fetchall()]
+        c.execute("update marts.institution_partners set partner_name = partner_name || ' (renamed)' "
+                  "where institution_id = ?", [renamed])
+        for mart in ("institution_profiles", "institution_partners", "agg_institution_years",
+                     "fct_institution_eu_cn_works"):
+            c.execute(f"delete from marts.{mart} where institution_id = ?", [gone])
+        pages = page_names(c)
+    third = build_report(copy)
+    assert third["institution_pages_drawn"] == 1 and third["stale_pages_removed"] == 1
+    assert "(renamed)</td>" in (folder / pages[renamed]).read_text(encoding="utf-8")
+    assert sorted(p.name for p in folder.glob("*.html")) == sorted(["index.html", *pages.values()])
+    assert f'data-institution="{gone}"' not in (folder / "index.html").read_text(encoding="utf-8")
+
+    with duckdb.connect(str(copy)) as c:  # marts of different builds: one sentence naming the odd row
+        c.execute("insert into marts.agg_institution_years by name select 'I0' as institution_id, 2020 as publication_year")
+    with pytest.raises(ReportInputError, match="marts.agg_institution_years has institution I0, which "
+                                               "marts.institution_profiles lacks"):
+        build_report(copy)

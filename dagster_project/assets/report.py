@@ -47,6 +47,7 @@ def study_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "marts_to_download": summary["downloads"],
         "size_kib": round(summary["bytes"] / 1024, 1),
         "institution_pages": summary["institution_pages"],
+        "institution_pages_drawn": summary["institution_pages_drawn"],
         "institutions_index": dg.MetadataValue.path(str(summary["institutions_index"])),
         "institution_pages_size_kib": summary["institution_pages_kib"],
         "stale_institution_pages_removed": summary["stale_pages_removed"],

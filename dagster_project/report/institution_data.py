@@ -60,6 +60,13 @@ def _rows(con, sql: str, params: list) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _of(by_id: dict[str, Institution], row: dict, relation: str) -> Institution:
+    if row["institution_id"] not in by_id:
+        raise ReportInputError(f"{relation} has institution {row['institution_id']}, which marts.institution_profiles "
+                               "lacks: the institution marts are from different builds.")
+    return by_id[row["institution_id"]]
+
+
 def page_names(con) -> dict[str, str]:
     """Each profiled institution's page file: its bare ROR id, or its OpenAlex id when it has no ROR id or shares
     it with another profiled institution (so no page overwrites another)."""
@@ -96,23 +103,23 @@ def read_institutions(con, only: str | None = None) -> tuple[list[Institution], 
     year_cols = [*cols["marts.agg_institution_years"], *(YEAR_LEVEL_PREFIX + lvl for lvl in levels)]
     for r in _rows(con, f"select {', '.join(year_cols)} from marts.agg_institution_years {where} "
                         "order by institution_id, publication_year", params):
-        by_id[r["institution_id"]].years.append(r)
+        _of(by_id, r, "marts.agg_institution_years").years.append(r)
     for r in _rows(con, f"select {', '.join(cols['marts.institution_partners'])} from marts.institution_partners "
                         f"{where} order by institution_id, eu_cn_works desc, partner_name, partner_institution_id",
                    params):
-        by_id[r["institution_id"]].partners.append(r)
+        _of(by_id, r, "marts.institution_partners").partners.append(r)
     work_cols = ", ".join(cols["marts.fct_institution_eu_cn_works"])
     for r in _rows(con, f"""select {work_cols} from marts.fct_institution_eu_cn_works {where}
                            qualify row_number() over (partition by institution_id
                                                       order by publication_year desc, work_id desc) <= ?
                            order by institution_id, publication_year desc, work_id desc""",
                    [*params, NEWEST_WORKS]):
-        by_id[r["institution_id"]].newest_works.append(r)
+        _of(by_id, r, "marts.fct_institution_eu_cn_works").newest_works.append(r)
     dual_where = f"{where} and is_dual_use" if where else "where is_dual_use"
     for r in _rows(con, f"""select {work_cols} from marts.fct_institution_eu_cn_works {dual_where}
                            qualify row_number() over (partition by institution_id
                                                       order by publication_year desc, work_id desc) <= ?
                            order by institution_id, publication_year desc, work_id desc""",
                    [*params, DUAL_USE_WORKS]):
-        by_id[r["institution_id"]].dual_use_works.append(r)
+        _of(by_id, r, "marts.fct_institution_eu_cn_works").dual_use_works.append(r)
     return list(by_id.values()), levels

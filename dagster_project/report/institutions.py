@@ -155,9 +155,9 @@ def section_funding_and_works(inst: Institution) -> Section:
                numeric_from=99)])
 
 
-def institution_page(inst: Institution, levels: list[str]) -> Page:
+def institution_page(inst: Institution, levels: list[str], fingerprint: str) -> Page:
     return Page(f"{FOLDER}/{inst.page}", "institution.html", {
-        "p": inst.profile, "tiles": tiles(inst.profile),
+        "p": inst.profile, "tiles": tiles(inst.profile), "fingerprint": fingerprint,
         "sections": [section_years(inst, levels), section_partners(inst), section_funding_and_works(inst)]})
 
 
@@ -166,6 +166,6 @@ def index_page(institutions: list[Institution]) -> Page:
     return Page(INDEX, "institutions_index.html", {"rows": rows})
 
 
-def institution_pages(institutions: list[Institution], levels: list[str], with_index: bool = True) -> list[Page]:
-    pages = [institution_page(i, levels) for i in institutions]
-    return [*pages, index_page(institutions)] if with_index else pages
+def institution_pages(institutions: list[Institution], levels: list[str], fingerprints: dict[str, str]) -> list[Page]:
+    """The institutions' pages; each carries the fingerprint of what it was drawn from (build.fingerprint)."""
+    return [institution_page(i, levels, fingerprints[i.id]) for i in institutions]
