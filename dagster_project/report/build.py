@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from ..lib.duckdb_io import connect
 from .data import read_report_data, require
 from .institution_data import Institution, read_institutions
 from .institutions import FOLDER, INDEX, index_page, institution_pages
@@ -74,6 +73,9 @@ def _remove_stale(folder: Path, keep: set[str]) -> int:
 def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
     """Render the study page and the institution pages from a published warehouse; returns a summary for the
     asset's metadata."""
+    # Imported here: it brings Dagster, which `make profile` (write_institution_page) does not need.
+    from ..lib.duckdb_io import connect
+
     out_dir = out_dir or report_dir(warehouse_path)
     with connect(warehouse_path, read_only=True) as con:
         data = read_report_data(con)
