@@ -39,9 +39,9 @@ required as (
     select metrics.metric, 'EUROPE', span.period
     from (
         values
-            ('eu_cn_works_with_pla'), ('eu_cn_works_defence_linked'), ('eu_cn_share_defence_linked'),
-            ('eu_cn_works_funding_disclosed'), ('share_china_funded_of_disclosed'),
-            ('share_china_gov_funded_of_disclosed'), ('eu_cn_works_defence_programme_funded')
+        ('eu_cn_works_with_pla'), ('eu_cn_works_defence_linked'), ('eu_cn_share_defence_linked'),
+        ('eu_cn_works_funding_disclosed'), ('share_china_funded_of_disclosed'),
+        ('share_china_gov_funded_of_disclosed'), ('eu_cn_works_defence_programme_funded')
     ) as metrics (metric)
     cross join span
     union all
@@ -52,6 +52,6 @@ select required.*
 from required
 left join {{ ref('headline_figures') }} as headline
     on required.metric = headline.metric
-    and required.scope = headline.scope
-    and required.period = headline.period
+        and required.scope = headline.scope
+        and required.period = headline.period
 where headline.metric is null

@@ -19,5 +19,5 @@ select
 from pairs
 full outer join {{ ref('agg_institution_links') }} as links
     on pairs.european_institution_id = links.european_institution_id
-    and pairs.chinese_institution_id = links.chinese_institution_id
+        and pairs.chinese_institution_id = links.chinese_institution_id
 where pairs.eu_cn_works is distinct from links.eu_cn_works

@@ -20,8 +20,8 @@ mismatches as (
     from sensitivity
     left join headline
         on sensitivity.metric = headline.metric
-        and sensitivity.scope = headline.scope
-        and sensitivity.period = headline.period
+            and sensitivity.scope = headline.scope
+            and sensitivity.period = headline.period
     where sensitivity.is_definition_in_force
         and (
             headline.metric is null

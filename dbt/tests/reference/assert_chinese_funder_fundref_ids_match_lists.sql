@@ -38,5 +38,5 @@ where fundref_count <> len(string_split(fundref_all, '|'))
 union all
 select 'NSFC is not identified by 501100001809', '01h0zpd94', '501100001809'
 where not exists (
-    select 1 from fundref_ids where fundref_id = '501100001809' and ror_id = '01h0zpd94' and is_primary
-)
+        select 1 from fundref_ids where fundref_id = '501100001809' and ror_id = '01h0zpd94' and is_primary
+    )

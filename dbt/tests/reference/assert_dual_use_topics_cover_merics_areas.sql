@@ -5,7 +5,8 @@ with rules as (
 ),
 
 areas as (
-    select * from (values
+    select * from (
+        values
         ('target_tracking'), ('cybersecurity'), ('biometric_recognition'), ('face_anti_spoofing'),
         ('missile_guidance'), ('surveillance')
     ) as t (dual_use_area)
@@ -19,17 +20,17 @@ where rules.dual_use_area is null
 union all
 select 'T10711 not listed as a target_tracking topic id', 'T10711'
 where not exists (
-    select 1 from rules
-    where dual_use_area = 'target_tracking' and match_type = 'topic_id' and match_value = 'T10711'
-)
+        select 1 from rules
+        where dual_use_area = 'target_tracking' and match_type = 'topic_id' and match_value = 'T10711'
+    )
 union all
 select 'no name_pattern matches the target-tracking topic name', 'Target Tracking and Data Fusion in Sensor Networks'
 where not exists (
-    select 1 from rules
-    where dual_use_area = 'target_tracking'
-        and match_type = 'name_pattern'
-        and 'Target Tracking and Data Fusion in Sensor Networks' ilike match_value
-)
+        select 1 from rules
+        where dual_use_area = 'target_tracking'
+            and match_type = 'name_pattern'
+            and 'Target Tracking and Data Fusion in Sensor Networks' ilike match_value
+    )
 union all
 select 'topic_id row without a verified display name', match_value
 from rules

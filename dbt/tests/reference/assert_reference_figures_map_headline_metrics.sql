@@ -5,7 +5,8 @@ with figures as (
 ),
 
 expected as (
-    select * from (values
+    select * from (
+        values
         ('eu_cn_works', 'EUROPE', '2017-2022', '37000'),
         ('eu_cn_works_defence_linked', 'EUROPE', '2017-2022', '16386'),
         ('eu_cn_works_with_pla', 'EUROPE', '2017-2022', '87'),
@@ -18,9 +19,9 @@ select 'key figure not mapped' as problem, expected.warehouse_metric as detail
 from expected
 left join figures
     on expected.warehouse_metric = figures.warehouse_metric
-    and expected.warehouse_scope = figures.warehouse_scope
-    and expected.warehouse_period = figures.warehouse_period
-    and expected.value = figures.value
+        and expected.warehouse_scope = figures.warehouse_scope
+        and expected.warehouse_period = figures.warehouse_period
+        and expected.value = figures.value
 where figures.metric_id is null
 union all
 select 'mapping columns only partly set', metric_id

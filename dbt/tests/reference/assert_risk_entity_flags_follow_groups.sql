@@ -15,8 +15,10 @@ expected as (
         is_aspi_very_high,
         entity_group like 'pla\_%' escape '\' as expected_pla,
         entity_group like 'pla\_%' escape '\'
-            or entity_group in ('seven_sons', 'seven_sons_unit', 'nuclear_weapons_program', 'state_defence_agency',
-                                'defence_industry_conglomerate') as expected_defence_linked,
+        or entity_group in (
+            'seven_sons', 'seven_sons_unit', 'nuclear_weapons_program', 'state_defence_agency',
+            'defence_industry_conglomerate'
+        ) as expected_defence_linked,
         entity_group in ('public_state_security', 'peoples_armed_police') as expected_security_linked,
         coalesce(aspi_risk_level = 'very high', false) as expected_aspi_very_high
     from entities
@@ -25,7 +27,8 @@ expected as (
 checked as (
     select
         *,
-        nullif(concat_ws('|',
+        nullif(concat_ws(
+            '|',
             case when expected_pla then 'pla' end,
             case when expected_defence_linked then 'defence_linked' end,
             case when expected_security_linked then 'security_linked' end,

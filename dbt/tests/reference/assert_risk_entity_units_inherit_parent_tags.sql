@@ -23,7 +23,8 @@ where units.parent_entity_id <> entities.entity_id
     or units.is_aspi_very_high <> entities.is_aspi_very_high
     or coalesce(units.tags, '') <> coalesce(entities.tags, '')
     or units.unit_entity_group <> case when entities.entity_group = 'seven_sons' then 'seven_sons_unit'
-                                       else entities.entity_group end
+        else entities.entity_group
+    end
 union all
 select
     'unit is itself a risk entity',

@@ -1,7 +1,8 @@
 -- Every Seven Sons university and NUDT is a risk entity with its ROR id, its group and the defence_linked tag.
 -- Returns the expected entities that are missing or wrong.
 with expected as (
-    select * from (values
+    select * from (
+        values
         ('00wk2mp56', 'Beihang University', 'seven_sons'),
         ('01skt4w74', 'Beijing Institute of Technology', 'seven_sons'),
         ('01yqg2h08', 'Harbin Institute of Technology', 'seven_sons'),

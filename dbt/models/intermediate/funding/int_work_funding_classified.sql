@@ -84,9 +84,9 @@ list_matches as (
     inner join chinese_funders
         on list_candidates.chinese_funder_ror_id = chinese_funders.ror_id
     qualify row_number() over (
-        partition by list_candidates.funding_key
-        order by list_candidates.match_rank, list_candidates.chinese_funder_ror_id
-    ) = 1
+            partition by list_candidates.funding_key
+            order by list_candidates.match_rank, list_candidates.chinese_funder_ror_id
+        ) = 1
 ),
 
 names as (
@@ -123,7 +123,7 @@ programme_matches as (
     from enriched
     inner join programmes
         on programmes.match_type = 'award_id_prefix'
-        and starts_with(upper(enriched.award_id), upper(programmes.match_text))
+            and starts_with(upper(enriched.award_id), upper(programmes.match_text))
 ),
 
 programmes_per_row as (
@@ -158,9 +158,9 @@ select
     coalesce(programmes_per_row.programme_keys, []) as programme_keys,
     coalesce(programmes_per_row.is_defence_programme, false) as is_defence_programme,
     coalesce(funder_countries.is_european, false)
-        or coalesce(enriched.resolved_funder_ror_id in (
-            {%- for r in var('eu_level_funder_ror_ids') %}'{{ r }}'{{ ', ' if not loop.last }}{% endfor -%}
-        ), false) as is_european_funder
+    or coalesce(enriched.resolved_funder_ror_id in (
+        {%- for r in var('eu_level_funder_ror_ids') %}'{{ r }}'{{ ', ' if not loop.last }}{% endfor -%}
+    ), false) as is_european_funder
 from enriched
 left join list_matches
     on enriched.funding_key = list_matches.funding_key

@@ -74,7 +74,7 @@ unit_matches as (
         on candidates.matched_ror_id = units.unit_ror_id
     inner join entities
         on units.parent_entity_id = entities.entity_id
-        or (units.parent_entity_id is null and units.parent_ror_id = entities.ror_id)
+            or (units.parent_entity_id is null and units.parent_ror_id = entities.ror_id)
 ),
 
 all_matches as (
@@ -87,11 +87,11 @@ best_path as (
     select *
     from all_matches
     qualify row_number() over (
-        partition by institution_id, entity_id
-        order by
-            case match_path when 'own_ror' then 1 when 'ror_parent' then 2 else 3 end,
-            matched_institution_id
-    ) = 1
+            partition by institution_id, entity_id
+            order by
+                case match_path when 'own_ror' then 1 when 'ror_parent' then 2 else 3 end,
+                matched_institution_id
+        ) = 1
 )
 
 select

@@ -20,9 +20,9 @@ joined as (
         affiliations._built_at,
         coalesce(countries.is_european, false) as is_european,
         coalesce(countries.is_chinese, false) as is_chinese,
-        {%- for d in europe_definitions() %}
-        coalesce(countries.is_{{ d }}, false) as is_{{ d }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for d in europe_definitions() %}
+    coalesce(countries.is_{{ d }}, false) as is_{{ d }}{{ ',' if not loop.last }}
+    {%- endfor %}
     from affiliations
     left join countries
         on affiliations.country_code = countries.country_code

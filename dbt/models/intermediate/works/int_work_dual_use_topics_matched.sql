@@ -51,7 +51,7 @@ matches as (
     from names
     inner join areas
         on areas.match_type = 'name_pattern'
-        and names.name_text ilike case when contains(areas.match_value, '%') then areas.match_value else '%' || areas.match_value || '%' end
+            and names.name_text ilike case when contains(areas.match_value, '%') then areas.match_value else '%' || areas.match_value || '%' end
 )
 
 select

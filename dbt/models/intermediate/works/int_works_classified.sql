@@ -19,9 +19,9 @@ select
     coalesce(work_countries.has_europe, false) as has_europe,
     coalesce(work_countries.has_cn, false) as has_cn,
     coalesce(work_countries.has_europe, false) and coalesce(work_countries.has_cn, false) as is_eu_cn,
-    {%- for d in europe_definitions() %}
-    coalesce(work_countries.has_{{ d }}, false) as has_{{ d }}{{ ',' if not loop.last }}
-    {%- endfor %}
+{%- for d in europe_definitions() %}
+coalesce(work_countries.has_{{ d }}, false) as has_{{ d }}{{ ',' if not loop.last }}
+{%- endfor %}
 from works
 left join work_countries
     on works.work_id = work_countries.work_id

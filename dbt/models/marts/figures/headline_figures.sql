@@ -91,11 +91,13 @@ long as (
     select 'country_share_with_cn', countries.scope, '{{ study_span() }}', {{ safe_share('countries.partner_works', 'countries.ai_works') }}, 'share'
     from span_totals as countries where countries.scope_type = 'country'
     union all
-    select 'cn_share_with_country', countries.scope, '{{ study_span() }}',
+    select
+        'cn_share_with_country', countries.scope, '{{ study_span() }}',
         {{ safe_share('countries.partner_works', 'cn_span.ai_works') }}, 'share'
     from span_totals as countries cross join cn_span where countries.scope_type = 'country'
     union all
-    select 'country_share_of_eu_cn_works', countries.scope, '{{ study_span() }}',
+    select
+        'country_share_of_eu_cn_works', countries.scope, '{{ study_span() }}',
         {{ safe_share('countries.partner_works', 'europe_span.partner_works') }}, 'share'
     from span_totals as countries cross join europe_span where countries.scope_type = 'country'
 
@@ -126,7 +128,8 @@ long as (
 
     -- Institution links.
     union all
-    select 'top{{ var("top_links_n") }}_links_involving_tum', '{{ var("top_links_country") }}-CN', '{{ study_span() }}',
+    select
+        'top{{ var("top_links_n") }}_links_involving_tum', '{{ var("top_links_country") }}-CN', '{{ study_span() }}',
         top_links_with_institution::double, 'links'
     from tum_links
 ),
@@ -136,9 +139,9 @@ merics as (
     from {{ ref('stg_reference__reference_figures') }}
     where metric_id like 'merics%' and warehouse_metric is not null
     qualify row_number() over (
-        partition by warehouse_metric, warehouse_scope, warehouse_period
-        order by status = 'verified_in_stored_source' desc, metric_id
-    ) = 1
+            partition by warehouse_metric, warehouse_scope, warehouse_period
+            order by status = 'verified_in_stored_source' desc, metric_id
+        ) = 1
 ),
 
 denominators as (
@@ -163,5 +166,5 @@ from long
 cross join denominators
 left join merics
     on long.metric = merics.warehouse_metric
-    and long.scope = merics.warehouse_scope
-    and long.period = merics.warehouse_period
+        and long.scope = merics.warehouse_scope
+        and long.period = merics.warehouse_period

@@ -120,7 +120,7 @@ per_year as (
     cross join count_mode
     left join counted
         on definition_sets.definition_set = counted.definition_set
-        and years.publication_year = counted.publication_year
+            and years.publication_year = counted.publication_year
     left join api_counts as europe_counts
         on europe_counts.scope = 'EUROPE' and years.publication_year = europe_counts.publication_year
     left join api_counts as cn_counts
@@ -146,51 +146,63 @@ span as (
 ),
 
 long as (
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from per_year
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
     from span
     union all
-    select definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+    select
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
         'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
     from span
 ),
@@ -210,5 +222,5 @@ select
 from long
 inner join in_force
     on long.metric = in_force.metric
-    and long.scope = in_force.scope
-    and long.period = in_force.period
+        and long.scope = in_force.scope
+        and long.period = in_force.period

@@ -43,7 +43,7 @@ eu_cn as (
         count(distinct work_id) filter (where has_defence_linked) as eu_cn_works_defence_linked,
         count(distinct work_id) filter (where has_security_linked) as eu_cn_works_security_linked,
     {%- for level in risk_levels() %}
-        count(distinct work_id) filter (where risk_level = '{{ level }}') as eu_cn_works_risk_{{ level }}{{ ',' if not loop.last }}
+    count(distinct work_id) filter (where risk_level = '{{ level }}') as eu_cn_works_risk_{{ level }}{{ ',' if not loop.last }}
     {%- endfor %}
     from institution_works
     group by all

@@ -30,6 +30,6 @@ select
 from renamed
 where funder_id is not null
 qualify row_number() over (
-    partition by funder_id
-    order by updated_at desc nulls last, _partition desc nulls last, raw_file desc
-) = 1
+        partition by funder_id
+        order by updated_at desc nulls last, _partition desc nulls last, raw_file desc
+    ) = 1

@@ -25,9 +25,9 @@ latest as (
     from renamed
     where institution_id is not null
     qualify row_number() over (
-        partition by institution_id
-        order by updated_at desc nulls last, _partition desc nulls last, raw_file desc
-    ) = 1
+            partition by institution_id
+            order by updated_at desc nulls last, _partition desc nulls last, raw_file desc
+        ) = 1
 )
 
 select

@@ -45,8 +45,8 @@ touched as (
     from built
     anti join versions
         on built.work_id = versions.work_id
-        and built._file = versions._file
-        and built._loaded_at = versions._loaded_at
+            and built._file = versions._file
+            and built._loaded_at = versions._loaded_at
 ),
 
 candidates as (
@@ -94,9 +94,9 @@ select
 from winners
 left join {{ source('openalex', 'works') }} as source
     on winners.in_universe
-    and source.id = winners.id
-    and source._file = winners._file
-    and source._loaded_at = winners._loaded_at
-    and source.updated_date is not distinct from winners.updated_date
+        and source.id = winners.id
+        and source._file = winners._file
+        and source._loaded_at = winners._loaded_at
+        and source.updated_date is not distinct from winners.updated_date
 -- a file holding the very same version of a work twice gives it once
 qualify row_number() over (partition by winners.work_id) = 1
