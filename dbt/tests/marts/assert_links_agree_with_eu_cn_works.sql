@@ -2,8 +2,8 @@
 -- Each institution link counts exactly the Europe–China works that list both institutions.
 with pairs as (
     select
-        european.institution_id as european_institution_id,
-        chinese.institution_id as chinese_institution_id,
+        e.european.institution_id as european_institution_id,
+        c.chinese.institution_id as chinese_institution_id,
         count(distinct works.work_id) as eu_cn_works
     from {{ ref('fct_eu_cn_works') }} as works,
         unnest(works.european_institutions) as e (european),

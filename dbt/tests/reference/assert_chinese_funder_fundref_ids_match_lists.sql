@@ -22,7 +22,7 @@ union all
 select 'id in the long seed but not in fundref_all', fundref_ids.ror_id, fundref_ids.fundref_id
 from fundref_ids
 left join from_lists
-    on from_lists.ror_id = fundref_ids.ror_id and from_lists.fundref_id = fundref_ids.fundref_id
+    on fundref_ids.ror_id = from_lists.ror_id and fundref_ids.fundref_id = from_lists.fundref_id
 where from_lists.fundref_id is null
 union all
 select 'preferred flag disagrees with fundref_preferred', fundref_ids.ror_id, fundref_ids.fundref_id

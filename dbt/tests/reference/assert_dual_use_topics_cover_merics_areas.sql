@@ -5,7 +5,7 @@ with rules as (
 ),
 
 areas as (
-    select * from (
+    select t.* from (
         values
         ('target_tracking'), ('cybersecurity'), ('biometric_recognition'), ('face_anti_spoofing'),
         ('missile_guidance'), ('surveillance')

@@ -5,7 +5,7 @@ with figures as (
 ),
 
 expected as (
-    select * from (
+    select t.* from (
         values
         ('eu_cn_works', 'EUROPE', '2017-2022', '37000'),
         ('eu_cn_works_defence_linked', 'EUROPE', '2017-2022', '16386'),

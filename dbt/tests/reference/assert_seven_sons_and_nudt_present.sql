@@ -1,7 +1,7 @@
 -- Every Seven Sons university and NUDT is a risk entity with its ROR id, its group and the defence_linked tag.
 -- Returns the expected entities that are missing or wrong.
 with expected as (
-    select * from (
+    select t.* from (
         values
         ('00wk2mp56', 'Beihang University', 'seven_sons'),
         ('01skt4w74', 'Beijing Institute of Technology', 'seven_sons'),
@@ -38,4 +38,4 @@ union all
 select ror_id, name_en, 'not seven_sons', entity_group, is_defence_linked, is_pla
 from entities
 where entity_group = 'seven_sons'
-    and ror_id not in (select ror_id from expected where entity_group = 'seven_sons')
+    and ror_id not in (select expected.ror_id from expected where expected.entity_group = 'seven_sons')

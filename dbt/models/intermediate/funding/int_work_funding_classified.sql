@@ -159,7 +159,9 @@ select
     coalesce(programmes_per_row.is_defence_programme, false) as is_defence_programme,
     coalesce(funder_countries.is_european, false)
     or coalesce(enriched.resolved_funder_ror_id in (
-        {%- for r in var('eu_level_funder_ror_ids') %}'{{ r }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {%- for r in var('eu_level_funder_ror_ids') %}
+        '{{ r }}'{{ ', ' if not loop.last }}
+        {%- endfor %}
     ), false) as is_european_funder
 from enriched
 left join list_matches

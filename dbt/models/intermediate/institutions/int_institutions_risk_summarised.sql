@@ -66,7 +66,9 @@ flagged as (
 leveled as (
     select
         *,
-        {{ defence_flag_for_variant(var('risk_list_variant'), 'is_defence_linked_default', 'is_defence_linked_wider') }} as is_defence_linked
+        {{ defence_flag_for_variant(
+            var('risk_list_variant'), 'is_defence_linked_default', 'is_defence_linked_wider'
+        ) }} as is_defence_linked
     from flagged
 )
 

@@ -1,5 +1,6 @@
--- One row per in-scope Europe–China candidate work (int_works_eu_cn_candidates) × dual-use area it touches (seed dual_use_topics): by OpenAlex topic id, keyword
--- id, or a name pattern (SQL LIKE, case-insensitive) on its topic and keyword names.
+-- One row per in-scope Europe–China candidate work (int_works_eu_cn_candidates) × dual-use area it touches
+-- (seed dual_use_topics): by OpenAlex topic id, keyword id, or a name pattern (SQL LIKE, case-insensitive) on its
+-- topic and keyword names.
 with works as (
     select works.work_id
     from {{ ref('stg_openalex__works') }} as works
@@ -51,7 +52,10 @@ matches as (
     from names
     inner join areas
         on areas.match_type = 'name_pattern'
-            and names.name_text ilike case when contains(areas.match_value, '%') then areas.match_value else '%' || areas.match_value || '%' end
+            and names.name_text ilike case
+                when contains(areas.match_value, '%') then areas.match_value
+                else '%' || areas.match_value || '%'
+            end
 )
 
 select

@@ -88,7 +88,9 @@ long as (
     select 'country_eu_cn_works', countries.scope, '{{ study_span() }}', countries.partner_works::double, 'works'
     from span_totals as countries where countries.scope_type = 'country'
     union all
-    select 'country_share_with_cn', countries.scope, '{{ study_span() }}', {{ safe_share('countries.partner_works', 'countries.ai_works') }}, 'share'
+    select
+        'country_share_with_cn', countries.scope, '{{ study_span() }}',
+        {{ safe_share('countries.partner_works', 'countries.ai_works') }}, 'share'
     from span_totals as countries where countries.scope_type = 'country'
     union all
     select

@@ -37,10 +37,15 @@ definition_sets as (
         '{{ e }}' as europe_definition,
         '{{ a }}' as ai_definition,
         '{{ r }}' as risk_list_variant,
-        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition') and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force,
+        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition')
+            and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force,
         {{ 'true' if ai_definition_follows_api_counts(a) else 'false' }} as ai_follows_api_counts
     {{ 'union all' if not loop.last }}
-    {%- endfor %}{{ 'union all' if not loop.last }}{% endfor %}{{ 'union all' if not loop.last }}{% endfor %}
+    {%- endfor %}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 years as (

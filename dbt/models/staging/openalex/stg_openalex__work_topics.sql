@@ -40,7 +40,7 @@ renamed as (
         _built_at,
         {{ openalex_short_id('topic.id') }} as topic_id,
         topic.display_name as topic_name,
-        topic.score as score,
+        topic.score,
         {{ openalex_short_id('topic.subfield.id') }} as subfield_id,
         topic.subfield.display_name as subfield_name,
         {{ openalex_short_id('topic.field.id') }} as field_id,

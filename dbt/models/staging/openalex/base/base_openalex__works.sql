@@ -80,7 +80,7 @@ winners as (
             in_universe
             {% if is_incremental() %}
             -- an empty row replaces a built work whose new winner left the universe
-            or work_id in (select work_id from built)
+            or work_id in (select built.work_id from built)
             {% endif %}
         )
 )
@@ -94,9 +94,9 @@ select
 from winners
 left join {{ source('openalex', 'works') }} as source
     on winners.in_universe
-        and source.id = winners.id
-        and source._file = winners._file
-        and source._loaded_at = winners._loaded_at
-        and source.updated_date is not distinct from winners.updated_date
+        and winners.id = source.id
+        and winners._file = source._file
+        and winners._loaded_at = source._loaded_at
+        and winners.updated_date is not distinct from source.updated_date
 -- a file holding the very same version of a work twice gives it once
 qualify row_number() over (partition by winners.work_id) = 1
