@@ -426,3 +426,37 @@ def test_every_sensitivity_figure_equals_the_planted_value(con, sensitivity_trut
     wider = "eu27_uk_efta/concept_or_topic/wider_with_aspi_very_high"
     assert figure(wider, "eu_cn_works_defence_linked") > figure(base, "eu_cn_works_defence_linked")
     assert figure(wider, "eu_cn_works_with_pla") == figure(base, "eu_cn_works_with_pla")
+
+
+def test_the_sensitivity_truth_follows_each_definition_on_hand_made_works():
+    """The planted truth itself, on works counted by hand: each concept score, a Swiss-only work, an ASPI partner."""
+    pool = demo.Pool.load()
+    by_ror = {i["ror"]: i for i in pool.china}
+    civil, aspi = by_ror["https://ror.org/02v51f717"], by_ror["https://ror.org/03cve4549"]  # Peking U., Tsinghua U.
+    de, ch = {"id": "I-de", "country_code": "DE"}, {"id": "I-ch", "country_code": "CH"}
+    year = demo.PERIOD[0]
+
+    def work(n, score, topic, europe, partner):
+        return {"id": f"W{n}", "publication_year": year, "language": demo.STUDY.language,
+                "concepts": [] if score is None else [{"id": demo.AI_CONCEPT, "score": score}],
+                "topics": [demo.AI_TOPIC] if topic else [demo.OTHER_TOPIC],
+                "primary_topic": demo.AI_TOPIC if topic else demo.OTHER_TOPIC,
+                "authorships": [{"institutions": [europe]}, {"institutions": [partner]}]}
+
+    threshold = demo.AI_CONCEPT_MIN_SCORE
+    works = [work(1, 0.0, False, de, civil), work(2, threshold / 2, False, de, civil), work(3, threshold, False, de, aspi),
+             work(4, None, True, ch, civil), work(5, 0.0, True, de, civil)]
+    got = planted_truth.expected_sensitivity_figures(works, pool)
+
+    def eu_cn(name, metric="eu_cn_works"):
+        return got[name][f"{metric}|EUROPE|{SPAN}"]
+
+    assert eu_cn("eu27_uk_efta/concept_or_topic/default") == 5
+    assert eu_cn("eu27_uk_efta/concept_scored_or_topic/default") == 4      # not the score-0 work without a topic
+    assert eu_cn("eu27_uk_efta/concept_assigned_or_topic/default") == 3    # nor the one below the threshold
+    assert eu_cn("eu27_uk_efta/concept_only/default") == 4
+    assert eu_cn("eu27_uk_efta/topic_only/default") == 2
+    assert eu_cn("eu27_uk/concept_or_topic/default") == 4                  # the Swiss-only work drops out
+    assert eu_cn("eu27_uk_efta/concept_or_topic/default", "eu_cn_works_defence_linked") == 0
+    assert eu_cn("eu27_uk_efta/concept_or_topic/wider_with_aspi_very_high", "eu_cn_works_defence_linked") == 1
+    assert got["eu27_uk_efta/concept_or_topic/default"][f"europe_ai_works|EUROPE|{year}"] == 5
