@@ -4,7 +4,8 @@ The demo generator writes a snapshot in OpenAlex's 2026 layout (every schema era
 works, real institution and funder records, PLA / Seven Sons partners and labs known only through `lineage`)
 and computes, in plain Python from the STUDY.md definitions, the figures it planted (`expected_figures`). The
 pipeline reads it as `OPENALEX_SOURCE=snapshot` through Dagster's full_refresh job, and every row of
-marts.headline_figures must equal the planted value.
+marts.headline_figures must equal the planted value. So must every row of marts.sensitivity_figures, for every
+Europe × AI × risk-list definition set the dbt vars name (`expected_sensitivity_figures`).
 """
 
 from __future__ import annotations
