@@ -6,8 +6,8 @@ about 5-10 % of Europe's AI output and rising, the UK is on about half of EU–C
 are PLA or Seven Sons, and all four OpenAlex schema eras appear. Some works appear twice, in an older
 and a newer partition, with the newer record changed: only the newest may count. What separates the sensitivity
 figures' definition sets is planted too: the AI concept listed at score 0, below and at the assignment threshold,
-with and without an AI topic; partners ASPI rates very high that no list calls defence-linked; Swiss and
-Norwegian partners outside the narrower Europes.
+with and without an AI topic; Chinese partners ASPI rates very high that no list calls defence-linked; works
+whose only European institutions are Swiss or Norwegian, outside the narrower Europe (EU27 + UK).
 
 `generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
 and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
