@@ -13,19 +13,28 @@ does: dbt's parse of the project is made once beforehand (the `prepare` line, a 
 Then the incremental case: one new partition with 1 % more works is added to the largest snapshot and the job
 runs again on the warehouse the full build left (the partition is removed again afterwards).
 
+Realistic snapshots (default 100k and 1M lines; `scripts/realistic_snapshot.py`, cached in .bench/realistic/):
+real OpenAlex records as templates (10–20 KB of JSON a line), ~1.5 % of them the demo generator's works with
+their planted figures, the rest outside the study's universe. For each: the scan (a), the pipeline (c), its
+peak RSS, the published file's and the build database's size, and whether every planted figure matches.
+With --raw-only the realistic sizes run the scan and the raw load alone (no dbt, no publish): the raw step's
+cost against the scan's on the same files.
+
 Prints a table, the slowest steps of each run, the floors the stack sets, and ends with one line:
   marginal_ratio=<x> fixed_s=<y> peak_rss_mib=<z> python_over_pipeline=<w> incremental_share=<v>
+  real_marginal_ratio=<r> published_mib=<p> build_mib=<b>
 The floors: dbt's own time on the project's nodes in the 1k run (run_results.json: no process start, no
 Dagster), under which fixed_s cannot go while every model and test runs; the typed copy's marginal cost over
 the scan's, under which marginal_ratio cannot go while the study's fields are kept once.
 
-Usage: python scripts/bench.py [--sizes 1000,100000,1000000]
+Usage: python scripts/bench.py [--sizes 1000,100000,1000000] [--real-sizes 100000,1000000] [--raw-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -71,6 +80,19 @@ print(con.execute("select count(*) from works").fetchone()[0])
 """
 
 
+RAW_LOAD = """
+import sys, duckdb
+sys.path.insert(0, sys.argv[2])
+from dagster_project.ingest.loader import load_files
+from dagster_project.ingest.snapshot import list_snapshot
+from dagster_project.ingest.universe import Universe
+from dagster_project.lib.duckdb_io import memory_limit
+con = duckdb.connect(sys.argv[3], config={"memory_limit": memory_limit()})
+r = load_files(con, "works", list_snapshot(sys.argv[1], "works").files, universe=Universe.from_dbt())
+print(r.records, r.loaded, r.outside_universe, r.quarantined)
+"""
+
+
 def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MiB, the largest process in the tree) and stdout of one command."""
     started = time.monotonic()
@@ -84,15 +106,48 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]
     return wall, rss / 1024, proc.stdout
 
 
-def snapshot(n: int) -> Path:
+def snapshot(n: int) -> tuple[Path, dict]:
     out = BENCH / "snapshots" / str(n)
     sys.path.insert(0, str(ROOT))
     from dagster_project.demo_data.snapshot import generate_snapshot
 
     t = time.monotonic()
-    generate_snapshot(out, n, seed=7, part_size=PART_SIZE)
+    truth = generate_snapshot(out, n, seed=7, part_size=PART_SIZE)
     print(f"  snapshot {n:>9,} works ready in {time.monotonic() - t:6.1f} s ({out})", flush=True)
-    return out
+    return out, truth
+
+
+def realistic_snapshot(n: int) -> tuple[Path, dict]:
+    out = BENCH / "realistic" / str(n)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from realistic_snapshot import build
+
+    t = time.monotonic()
+    truth = build(out, n)
+    size = sum(p.stat().st_size for p in (out / "data" / "jsonl" / "works").glob("*/*.gz"))
+    print(f"  realistic snapshot {n:>9,} lines ready in {time.monotonic() - t:6.1f} s ({size / 2**20:,.0f} MiB gzipped, "
+          f"{truth['planted_works']:,} planted works, {out})", flush=True)
+    return out, truth
+
+
+def mib(path: Path) -> float:
+    return path.stat().st_size / 2**20 if path.exists() else float("nan")
+
+
+def planted_match(truth: dict) -> str:
+    """`matched/planted` headline figures of the published warehouse against the snapshot's planted truth."""
+    import duckdb
+
+    with duckdb.connect(str(WAREHOUSE / "openalex.duckdb"), read_only=True) as con:
+        rows = con.execute("select metric, scope, period, value from marts.headline_figures").fetchall()
+    got = {f"{m}|{s}|{p}": v for m, s, p, v in rows}
+    planted = truth["figures"]
+
+    def same(a, b) -> bool:
+        return (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12))
+
+    matched = sum(1 for k, v in planted.items() if k in got and same(got[k], v))
+    return f"{matched}/{len(planted)}" + ("" if matched == len(planted) and set(got) == set(planted) else " MISMATCH")
 
 
 WAREHOUSE = BENCH / "warehouse"
@@ -176,13 +231,77 @@ def remove_partition(snap: Path) -> None:
     (snap / "manifest.json").write_text(json.dumps(manifest))
 
 
+def run_realistic(sizes: list[int], raw_only: bool) -> dict:
+    rows = {}
+    for n in sizes:
+        snap, truth = realistic_snapshot(n)
+        glob = str(snap / "data" / "jsonl" / "works" / "*" / "*.gz")
+        a = measure([PY, "-c", f"import duckdb; print(duckdb.sql({FLOOR_SQL.format(glob=glob)!r}).fetchall())"])
+        if raw_only:
+            db = BENCH / "raw_only.duckdb"
+            db.unlink(missing_ok=True)
+            wall, rss, out = measure([PY, "-c", RAW_LOAD, str(snap), str(ROOT), str(db)])
+            records, loaded, outside, quarantined = out.strip().splitlines()[-1].split()
+            rows[n] = {"a": a[:2], "raw": (wall, rss), "build_mib": mib(db)}
+            print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, raw load {wall:6.1f} s ({wall / a[0]:.2f}x the scan, "
+                  f"peak {rss:,.0f} MiB): {records} records, {loaded} kept, {outside} outside the universe, "
+                  f"{quarantined} quarantined; raw database {mib(db):,.1f} MiB", flush=True)
+            db.unlink(missing_ok=True)
+            continue
+        c = run_pipeline(snap)
+        rows[n] = {"a": a[:2], "c": c[:2], "published_mib": mib(WAREHOUSE / "openalex.duckdb"),
+                   "build_mib": mib(WAREHOUSE / "build" / "openalex.duckdb"), "planted": planted_match(truth)}
+        r = rows[n]
+        print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB), published "
+              f"{r['published_mib']:,.1f} MiB, build {r['build_mib']:,.1f} MiB, planted figures {r['planted']}", flush=True)
+    return rows
+
+
+def print_realistic(rows: dict) -> str:
+    """The realistic table; returns the final line's part for them."""
+    sizes = sorted(rows)
+    if any("raw" in rows[n] for n in sizes):
+        print(f"{'realistic lines':>15} | {'(a) scan s':>10} | {'raw load s':>10} {'MiB':>6} | {'raw / scan':>10}")
+        for n in sizes:
+            r = rows[n]
+            print(f"{n:>15,} | {r['a'][0]:10.1f} | {r['raw'][0]:10.1f} {r['raw'][1]:6.0f} | {r['raw'][0] / r['a'][0]:10.2f}")
+        return ""
+    print(f"{'realistic lines':>15} | {'(a) scan s':>10} | {'(c) pipeline s':>14} {'MiB':>6} | {'published MiB':>13} | "
+          f"{'build MiB':>9} | planted figures")
+    for n in sizes:
+        r = rows[n]
+        print(f"{n:>15,} | {r['a'][0]:10.1f} | {r['c'][0]:14.1f} {r['c'][1]:6.0f} | {r['published_mib']:13.1f} | "
+              f"{r['build_mib']:9.1f} | {r['planted']}")
+    big = rows[sizes[-1]]
+    line = f"published_mib={big['published_mib']:.1f} build_mib={big['build_mib']:.1f}"
+    if len(sizes) >= 2:
+        mid = rows[sizes[-2]]
+        ratio = (big["c"][0] - mid["c"][0]) / (big["a"][0] - mid["a"][0])
+        line = f"real_marginal_ratio={ratio:.2f} " + line
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="dense (demo generator) sizes; empty for none")
+    parser.add_argument("--real-sizes", default="100000,1000000", help="realistic snapshot sizes; empty for none")
+    parser.add_argument("--raw-only", action="store_true", help="realistic sizes: the scan and the raw load only")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    real_sizes = [int(s) for s in args.real_sizes.split(",") if s]
+    if args.raw_only or not sizes:
+        if not args.raw_only:
+            prepare(BENCH)
+        real = run_realistic(real_sizes, args.raw_only)
+        print()
+        line = print_realistic(real)
+        if line:
+            print(line)
+        return
     rows = {}
-    snaps = {n: snapshot(n) for n in sizes}
+    built = {n: snapshot(n) for n in sizes}
+    snaps = {n: snap for n, (snap, _) in built.items()}
+    truths = {n: truth for n, (_, truth) in built.items()}
     big = sizes[-1]
     remove_partition(snaps[big])  # left over from an interrupted run
     prep = prepare(snaps[sizes[0]])
@@ -194,9 +313,11 @@ def main() -> None:
         b = measure([PY, "-c", PYTHON_PASS, glob])
         d = measure([PY, "-c", TYPED_COPY, glob, str(ROOT)])
         c = run_pipeline(snap)
-        rows[n] = {"a": a[:2], "b": b[:2], "c": c[:2], "d": d[:2], "dbt": c[2]}
+        rows[n] = {"a": a[:2], "b": b[:2], "c": c[:2], "d": d[:2], "dbt": c[2], "planted": planted_match(truths[n]),
+                   "published_mib": mib(WAREHOUSE / "openalex.duckdb"), "build_mib": mib(WAREHOUSE / "build" / "openalex.duckdb")}
         print(f"  {n:>9,} works: scan {a[0]:6.1f} s, python {b[0]:6.1f} s, typed copy {d[0]:6.1f} s, "
-              f"pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB)", flush=True)
+              f"pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB), published {rows[n]['published_mib']:,.1f} MiB, "
+              f"build {rows[n]['build_mib']:,.1f} MiB, planted figures {rows[n]['planted']}", flush=True)
 
     # The largest warehouse just built, plus one new partition of 1 % more works: unchanged files are skipped
     # by size and sha256, the seeds are not reloaded, base_openalex__works re-ranks only the new works.
@@ -209,15 +330,18 @@ def main() -> None:
     rows["incremental"] = (full, inc)
     inc_line = f"incremental at {big:,} works: full build {full:.1f} s, +1 % partition rebuild {inc:.1f} s ({inc / full:.0%} of full, peak {inc_rss:,.0f} MiB)"
     print(f"  {inc_line}", flush=True)
+    real = run_realistic(real_sizes, False) if real_sizes else {}
 
     print()
     print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {sys.version.split()[0]}")
     print(f"{'works':>10} | {'(a) scan s':>10} {'MiB':>6} | {'(b) python s':>12} {'MiB':>6} | {'(c) pipeline s':>14} {'MiB':>6}"
-          f" | {'of which dbt s':>14} | {'(d) typed copy s':>16} {'MiB':>6}")
+          f" | {'of which dbt s':>14} | {'(d) typed copy s':>16} {'MiB':>6} | {'published MiB':>13} | {'build MiB':>9} | planted figures")
     for n in sizes:
         r = rows[n]
         print(f"{n:>10,} | {r['a'][0]:10.1f} {r['a'][1]:6.0f} | {r['b'][0]:12.1f} {r['b'][1]:6.0f} | {r['c'][0]:14.1f} {r['c'][1]:6.0f}"
-              f" | {r['dbt']:14.1f} | {r['d'][0]:16.1f} {r['d'][1]:6.0f}")
+              f" | {r['dbt']:14.1f} | {r['d'][0]:16.1f} {r['d'][1]:6.0f} | {r['published_mib']:13.1f} | {r['build_mib']:9.1f}"
+              f" | {r['planted']}")
+    real_line = print_realistic(real) if real else ""
     print(f"prepare (dbt parse, once per deployment): {prep:.1f} s")
     print(inc_line)
     if len(sizes) >= 3:
@@ -230,6 +354,7 @@ def main() -> None:
         print(
             f"marginal_ratio={marginal:.2f} fixed_s={rows[small]['c'][0]:.1f} peak_rss_mib={rows[big]['c'][1]:.0f} "
             f"python_over_pipeline={rows[big]['b'][0] / rows[big]['c'][0]:.2f} incremental_share={inc / full:.3f}"
+            + (f" {real_line}" if real_line else "")
         )
 
 

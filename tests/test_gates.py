@@ -77,14 +77,14 @@ def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goe
     settings_root = tmp_path / "warehouse" / "openalex.duckdb"
     with duckdb.connect(str(settings_root), read_only=True) as con:
         rows = con.execute("select file, line, reason from raw.quarantine order by line").fetchall()
-        records, loaded, quarantined = con.execute(
-            "select sum(records), sum(loaded), sum(quarantined) from raw.load_log where entity = 'works'"
+        records, loaded, outside, quarantined = con.execute(
+            "select sum(records), sum(loaded), sum(outside_universe), sum(quarantined) from raw.load_log where entity = 'works'"
         ).fetchone()
     assert [(Path(f).name, line) for f, line, _ in rows] == [(part.name, 11), (part.name, 12), (part.name, 13)]
     assert "malformed JSON" in rows[0][2]
     assert "id" in rows[1][2]
     assert "does not fit the raw schema" in rows[2][2]
-    assert records == loaded + quarantined and quarantined == 3
+    assert records == loaded + outside + quarantined and quarantined == 3
     qfile = tmp_path / "raw" / "snapshot" / "quarantine" / "works.jsonl"
     assert [json.loads(x)["line"] for x in qfile.read_text().splitlines()] == [11, 12, 13]
     assert "marts/headline_figures" in _materialised(result)

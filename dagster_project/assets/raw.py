@@ -14,6 +14,7 @@ import dagster as dg
 from ..demo_data import snapshot as demo
 from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
 from ..ingest.snapshot import list_snapshot
+from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
 from ..settings import Settings, load_settings
 
@@ -25,7 +26,14 @@ WORK_COUNTS_FILE = "work_counts.jsonl"
 RAW_SPECS = [
     dg.AssetSpec(
         ["openalex", "works"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
-        description="Every raw OpenAlex work record loaded from the source (all versions; staging keeps the latest).",
+        description=(
+            "The raw OpenAlex work records of the study's universe (AI under any definition, in the widest window), "
+            "every version; staging keeps the latest."
+        ),
+    ),
+    dg.AssetSpec(
+        ["openalex", "work_versions"], group_name="raw", owners=[OWNER], kinds={"duckdb"},
+        description="One thin row (id, updated_date, file) per work record read, in the universe or not: the latest version wins.",
     ),
     dg.AssetSpec(
         ["openalex", "institutions"], group_name="raw", owners=[OWNER], kinds={"duckdb", "json"},
@@ -71,6 +79,39 @@ def prepare_source(settings: Settings, log) -> tuple[Path, str, dict]:
     return fetched.root, "OpenAlex API via pyalex", fetched.stats
 
 
+def universe_for_load(con, log, full_reload: bool) -> tuple[Universe, set[str]]:
+    """The universe to load works with, and the entities whose every file is reloaded.
+
+    The raw layer keeps the universe it was loaded with while it covers what the definitions need (a narrower
+    definition is answered from it); a wider one needs a full reload, which records the new universe."""
+    needed = Universe.from_dbt()
+    loaded = recorded(con)
+    if full_reload:
+        log.info(f"WAREHOUSE_FULL_REFRESH=1: every raw file is reloaded, keeping {needed.describe()}")
+        return needed, set(ENTITIES)
+    if loaded is None:
+        # First load, or a raw layer loaded before it kept a universe: its works are read again.
+        return needed, {"works"}
+    try:
+        require_covers(loaded, needed)
+    except UniverseTooNarrow as exc:
+        raise dg.Failure(str(exc)) from None
+    return loaded, set()
+
+
+def _load_summary(entity: str, result: LoadResult) -> str:
+    """One line: what this run read, and the files it skipped because they are unchanged since their last load."""
+    read = [f for f in result.files if not f.skipped]
+    skipped = len(result.files) - len(read)
+    records, loaded = sum(f.records for f in read), sum(f.loaded for f in read)
+    outside, quarantined = sum(f.outside_universe for f in read), sum(f.quarantined for f in read)
+    text = f"{entity}: {len(read)} files read, {records:,} records: {loaded:,} loaded"
+    if entity == "works":
+        text += f", {outside:,} outside the study's universe"
+    text += f", {quarantined:,} quarantined"
+    return text + (f"; {skipped} files unchanged, skipped" if skipped else "")
+
+
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
 def openalex_raw(context: dg.AssetExecutionContext):
     settings = load_settings()
@@ -81,6 +122,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
     results: dict[str, LoadResult] = {}
     with connect(settings.build_path) as con:
         ensure_raw_schema(con)
+        universe, reload = universe_for_load(con, context.log, settings.full_refresh)
         for entity in ENTITIES:
             listing = list_snapshot(root, entity)
             if listing.missing_from_disk:
@@ -90,12 +132,17 @@ def openalex_raw(context: dg.AssetExecutionContext):
             prune_files(con, entity, listing.files)
             quarantine_file = quarantine_dir / f"{entity}.jsonl"
             quarantine_file.unlink(missing_ok=True)
-            results[entity] = load_files(con, entity, listing.files, quarantine_file)
+            results[entity] = load_files(
+                con, entity, listing.files, quarantine_file, incremental=entity not in reload,
+                universe=universe if entity == "works" else None,
+            )
             r = results[entity]
-            context.log.info(f"{entity}: {r.records} records in {len(r.files)} files, {r.loaded} loaded, {r.quarantined} quarantined")
+            context.log.info(_load_summary(entity, r))
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
-                "records": r.records, "loaded": r.loaded, "quarantined": r.quarantined,
+                "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
+                "updated_date_derived": con.execute(
+                    f"select count(*) from raw.{entity} where _updated_date_derived").fetchone()[0],
                 "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files),
                 "manifest": str(listing.manifest) if listing.manifest else "none",
                 "manifest_files_missing": len(listing.missing_from_disk),
@@ -114,7 +161,11 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 ).fetchall()
                 meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
                 meta["duration_s"] = round(time.monotonic() - started, 2)
+                meta["universe"] = universe.describe()
+                record(con, universe)
             yield dg.MaterializeResult(asset_key=["openalex", entity], metadata=meta)
+            if entity == "works":
+                yield dg.MaterializeResult(asset_key=["openalex", "work_versions"], metadata=table_metadata(con, "raw.work_versions"))
         # The api source also lands group_by counts (the denominators) beside the works.
         con.execute("delete from raw.work_counts")
         counts_file = root / WORK_COUNTS_FILE

@@ -33,28 +33,37 @@ def _reconciliation_check(table: str) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(["openalex", table]),
         name="reconciliation",
         blocking=True,
-        description="Per raw file: records in the source (manifest or line count) = loaded + quarantined, and the table holds exactly the loaded rows.",
+        description=(
+            "Per raw file: records in the source (manifest or line count) = loaded + outside the study's universe + "
+            "quarantined; the table holds exactly the loaded rows"
+            + (", and raw.work_versions one row per record read (loaded or outside)." if table == "works" else ".")
+        ),
     )
     def _check() -> dg.AssetCheckResult:
         settings = load_settings()
         with connect(settings.build_path, read_only=True) as con:
             bad = con.execute(
-                "select file, records, loaded, quarantined from raw.load_log where entity = ? and records <> loaded + quarantined",
+                """select file, records, loaded, outside_universe, quarantined from raw.load_log
+                   where entity = ? and records <> loaded + outside_universe + quarantined""",
                 [table],
             ).fetchall()
-            logged, quarantined, records = con.execute(
-                "select coalesce(sum(loaded), 0), coalesce(sum(quarantined), 0), coalesce(sum(records), 0) from raw.load_log where entity = ?",
+            records, logged, outside, quarantined = con.execute(
+                """select coalesce(sum(records), 0), coalesce(sum(loaded), 0), coalesce(sum(outside_universe), 0),
+                          coalesce(sum(quarantined), 0) from raw.load_log where entity = ?""",
                 [table],
             ).fetchone()
             in_table = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
-        passed = not bad and logged == in_table
-        return dg.AssetCheckResult(
-            passed=passed,
-            metadata={
-                "records": int(records), "loaded": int(logged), "quarantined": int(quarantined), "rows_in_table": int(in_table),
-                "files_not_reconciling": dg.MetadataValue.md(markdown_table(["file", "records", "loaded", "quarantined"], bad)) if bad else "none",
-            },
-        )
+            versions = con.execute("select count(*) from raw.work_versions").fetchone()[0] if table == "works" else None
+        passed = not bad and logged == in_table and (versions is None or versions == logged + outside)
+        metadata = {
+            "records": int(records), "loaded": int(logged), "outside_universe": int(outside),
+            "quarantined": int(quarantined), "rows_in_table": int(in_table),
+            "files_not_reconciling": dg.MetadataValue.md(
+                markdown_table(["file", "records", "loaded", "outside_universe", "quarantined"], bad)) if bad else "none",
+        }
+        if versions is not None:
+            metadata["rows_in_work_versions"] = int(versions)
+        return dg.AssetCheckResult(passed=passed, metadata=metadata)
 
     return _check
 

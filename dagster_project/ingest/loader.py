@@ -1,12 +1,16 @@
 """Load raw OpenAlex JSON-lines files into the `raw` schema of the build database.
 
 The fast path is one typed `read_json` over every new or changed file of an entity (DuckDB streams them,
-in parallel). If any file fails it, or holds a record without a valid id, nothing of it is kept and each file
+in parallel). For works, the same read decides which records are in the study's universe (`universe.py`):
+those are kept whole in `raw.works`; every record, kept or not, leaves a thin row in `raw.work_versions` so
+that the latest version of a work still wins after it left the universe. A record without `updated_date`
+takes its partition's date (flagged in `_updated_date_derived`).
+If any file fails the read, or holds a record without a valid id, nothing of it is kept and each file
 is read on its own instead; only a file that fails that too is read line by line in Python to find the bad
 lines. Those go to the quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason,
 and the rest loads.
 Every file is logged in `raw.load_log` with its size and sha256, so an unchanged file is not loaded twice
-and `records = loaded + quarantined` can be checked per file.
+and `records = loaded + outside_universe + quarantined` can be checked per file.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from .raw_schema import COLUMNS, columns_sql, create_table_sql, id_regex
+from .raw_schema import COLUMNS, columns_sql, create_table_sql, id_regex, table_columns
 from .snapshot import RawFile
-
+from .universe import Universe
 
 
 @dataclass
@@ -32,6 +36,7 @@ class FileResult:
     partition: str | None
     records: int
     loaded: int
+    outside_universe: int
     quarantined: int
     expected_records: int | None
     skipped: bool = False
@@ -51,14 +56,25 @@ class LoadResult:
         return sum(f.loaded for f in self.files)
 
     @property
+    def outside_universe(self) -> int:
+        return sum(f.outside_universe for f in self.files)
+
+    @property
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
-    for entity in COLUMNS:
-        con.execute(create_table_sql(entity))
+    for table in (*COLUMNS, "work_versions"):
+        con.execute(create_table_sql(table))
+        # A raw layer loaded by an earlier version of the loader gains the columns it lacks (NULL for old rows).
+        have = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()}
+        for name, typ in table_columns(table).items():
+            if name not in have:
+                con.execute(f'alter table raw.{table} add column "{name}" {typ}')
     con.execute(
         """create table if not exists raw.quarantine (
             entity varchar, file varchar, line integer, record_id varchar, reason varchar,
@@ -68,8 +84,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         """create table if not exists raw.load_log (
             entity varchar, file varchar, partition varchar, size_bytes bigint, sha256 varchar,
             expected_records bigint, records bigint, loaded bigint, quarantined bigint,
-            loaded_at timestamp default current_timestamp)"""
+            loaded_at timestamp default current_timestamp, outside_universe bigint default 0)"""
     )
+    con.execute("alter table raw.load_log add column if not exists outside_universe bigint default 0")
+    con.execute("create table if not exists raw.universe (parameters varchar, description varchar, recorded_at timestamp)")
     con.execute(
         """create table if not exists raw.work_counts (
             scope varchar, publication_year integer, works_count bigint, query varchar,
@@ -91,34 +109,64 @@ def sha256_of(path: Path) -> str:
 
 
 def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8", errors="replace") if path.suffix == ".gz" else path.open(encoding="utf-8", errors="replace")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _insert_files(con, entity: str, sources: dict[str, RawFile]) -> int:
-    """Insert every record of the source files (read together: DuckDB reads them in parallel), each row stamped
-    with the raw file the source stands for (itself, or the raw file whose good lines it holds). Returns the rows."""
+def _insert_files(con, entity: str, sources: dict[str, RawFile], universe: Universe | None = None) -> dict[str, tuple[int, int, int]]:
+    """Insert the records of the source files (read together: DuckDB reads them in parallel), each row stamped
+    with the raw file the source stands for (itself, or the raw file whose good lines it holds). Works outside
+    the universe leave only their thin version row. Returns per raw file: (rows read, rows kept, bad ids)."""
     lineage = ", ".join(
         f"({_sql_str(source)}, {_sql_str(str(raw.path))}, {_sql_str(raw.partition) if raw.partition else 'null'})"
         for source, raw in sources.items()
     )
+    fields = [c for c in COLUMNS[entity] if c != "updated_date"]
+    keep = universe.where_sql() if entity == "works" and universe else "true"
+    # A work outside the universe keeps only its id for the thin version row: NULL costs nothing to store.
+    kept_fields = ", ".join(
+        f"case when _in_universe then parsed.{c} end as {c}" if keep != "true" and c != "id" else f"parsed.{c}" for c in fields
+    )
     # No hive partitioning: an `updated_date=…` folder would overwrite each record's own updated_date.
-    rows = con.execute(
-        f"""insert into raw.{entity}
+    con.execute(
+        f"""create or replace temp table _parsed as
             with parsed as (
-                select * from read_json([{", ".join(_sql_str(source) for source in sources)}], format='newline_delimited',
-                                        columns={columns_sql(entity)}, maximum_object_size=67108864,
-                                        hive_partitioning=false, filename=true)
+                select *, coalesce({keep}, false) as _in_universe
+                from read_json([{", ".join(_sql_str(source) for source in sources)}], format='newline_delimited',
+                               columns={columns_sql(entity)}, maximum_object_size=67108864,
+                               hive_partitioning=false, filename=true)
             ),
             lineage(source, file, part) as (values {lineage})
-            select parsed.* exclude (filename), lineage.file, lineage.part, current_timestamp
+            select {kept_fields},
+                   coalesce(parsed.updated_date, lineage.part) as updated_date,
+                   lineage.file as _file, lineage.part as _partition,
+                   parsed.updated_date is null and lineage.part is not null as _updated_date_derived,
+                   current_timestamp::timestamp as _loaded_at, _in_universe
             from parsed
             inner join lineage on parsed.filename = lineage.source"""
-    ).fetchone()[0]
-    return int(rows)
+    )
+    try:
+        if entity == "works":
+            con.execute(
+                """insert into raw.work_versions by name
+                   select id, updated_date, _in_universe as in_universe, _file, _partition, _updated_date_derived, _loaded_at
+                   from _parsed"""
+            )
+        con.execute(f"insert into raw.{entity} by name select * exclude (_in_universe) from _parsed where _in_universe")
+        counts = con.execute(
+            """select _file, count(*), count(*) filter (where _in_universe),
+                      count(*) filter (where id is null or not regexp_full_match(id, ?))
+               from _parsed group by _file""",
+            [id_regex(entity)],
+        ).fetchall()
+    finally:
+        con.execute("drop table if exists _parsed")
+    return {file: (int(read), int(kept), int(bad)) for file, read, kept, bad in counts}
 
 
 def _count_lines(path: Path) -> int:
@@ -176,8 +224,8 @@ def _misfits(con, entity: str, lines: list[tuple[int, str]], tmp: Path) -> list[
     return _misfits(con, entity, lines[:mid], tmp) + _misfits(con, entity, lines[mid:], tmp)
 
 
-def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
-    """The slow path for a file with bad lines. Returns (records, loaded, quarantined)."""
+def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine, universe: Universe | None) -> tuple[int, int, int, int]:
+    """The slow path for a file with bad lines. Returns (records, loaded, outside the universe, quarantined)."""
     pattern = re.compile(id_regex(entity))
     good: list[tuple[int, str]] = []
     bad: list[tuple[int, str | None, str, str]] = []
@@ -213,44 +261,48 @@ def _load_line_by_line(con, entity: str, raw: RawFile, quarantine: Quarantine) -
             bad.append((line_no, json.loads(text).get("id"), "does not fit the raw schema: " + error, text))
         tmp_path = Path(tmp) / "lines.jsonl"
         tmp_path.write_text("".join(t + "\n" for _, t in kept), encoding="utf-8")
-        loaded = _insert_files(con, entity, {str(tmp_path): raw}) if kept else 0
+        read, loaded, _ = _insert_files(con, entity, {str(tmp_path): raw}, universe).get(str(raw.path), (0, 0, 0)) if kept else (0, 0, 0)
     quarantine.add(entity, raw, sorted(bad))
-    return records, loaded, len(bad)
+    return records, loaded, read - loaded, len(bad)
 
 
-def _insert_together(con, entity: str, pending: list[RawFile]) -> dict[str, int] | None:
-    """The pending files in one transaction. Returns the rows loaded per file, or None (nothing kept) if any
-    file fails to parse or holds a record without a valid id: the per-file path then finds the bad lines."""
-    paths = [str(raw.path) for raw in pending]
+def _insert_together(con, entity: str, pending: list[RawFile], universe: Universe | None) -> dict[str, tuple[int, int]] | None:
+    """The pending files in one transaction. Returns (rows read, rows kept) per file, or None (nothing kept) if
+    any file fails to parse or holds a record without a valid id: the per-file path then finds the bad lines."""
     con.execute("begin")
     try:
-        _insert_files(con, entity, {str(raw.path): raw for raw in pending})
-        counts = con.execute(
-            f"""select _file, count(*), count(*) filter (where id is null or not regexp_full_match(id, ?))
-                from raw.{entity} where _file in (select unnest(?::varchar[])) group by _file""",
-            [id_regex(entity), paths],
-        ).fetchall()
+        counts = _insert_files(con, entity, {str(raw.path): raw for raw in pending}, universe)
     except duckdb.Error:
         con.execute("rollback")
         return None
-    if any(bad for _, _, bad in counts):
+    if any(bad for _, _, bad in counts.values()):
         con.execute("rollback")
         return None
     con.execute("commit")
-    loaded = {file: rows for file, rows, _ in counts}
-    return {path: loaded.get(path, 0) for path in paths}
+    return {str(raw.path): counts.get(str(raw.path), (0, 0, 0))[:2] for raw in pending}
 
 
-def _insert_one(con, entity: str, raw: RawFile, quarantine: Quarantine) -> tuple[int, int, int]:
-    """One file: the typed read if every record fits, else line by line. Returns (records, loaded, quarantined)."""
-    loaded = _insert_together(con, entity, [raw])
-    if loaded is not None:
-        return _records(raw), loaded[str(raw.path)], 0
-    return _load_line_by_line(con, entity, raw, quarantine)
+def _insert_one(con, entity: str, raw: RawFile, quarantine: Quarantine, universe: Universe | None) -> tuple[int, int, int, int]:
+    """One file: the typed read if every record fits, else line by line.
+    Returns (records, loaded, outside the universe, quarantined)."""
+    counts = _insert_together(con, entity, [raw], universe)
+    if counts is not None:
+        read, loaded = counts[str(raw.path)]
+        return _records(raw), loaded, read - loaded, 0
+    return _load_line_by_line(con, entity, raw, quarantine, universe)
 
 
 def _records(raw: RawFile) -> int:
     return raw.expected_records if raw.expected_records is not None else _count_lines(raw.path)
+
+
+def _forget(con, entity: str, path: str) -> None:
+    """Drop everything loaded from one raw file."""
+    con.execute(f"delete from raw.{entity} where _file = ?", [path])
+    if entity == "works":
+        con.execute("delete from raw.work_versions where _file = ?", [path])
+    con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, path])
+    con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, path])
 
 
 def load_files(
@@ -259,7 +311,9 @@ def load_files(
     files: list[RawFile],
     quarantine_path: Path | None = None,
     incremental: bool = True,
+    universe: Universe | None = None,
 ) -> LoadResult:
+    """Load the new or changed files of an entity. `universe` (works only): the works kept whole; None keeps all."""
     ensure_raw_schema(con)
     result = LoadResult(entity)
     quarantine = Quarantine(con, quarantine_path)
@@ -268,41 +322,40 @@ def load_files(
         size, digest = raw.path.stat().st_size, sha256_of(raw.path)
         if incremental:
             prev = con.execute(
-                "select records, loaded, quarantined from raw.load_log where entity = ? and file = ? and size_bytes = ? and sha256 = ?",
+                """select records, loaded, coalesce(outside_universe, 0), quarantined from raw.load_log
+                   where entity = ? and file = ? and size_bytes = ? and sha256 = ?""",
                 [entity, str(raw.path), size, digest],
             ).fetchone()
             if prev:
                 result.files.append(FileResult(str(raw.path), raw.partition, *prev, raw.expected_records, skipped=True))
                 continue
-        con.execute(f"delete from raw.{entity} where _file = ?", [str(raw.path)])
-        con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, str(raw.path)])
-        con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, str(raw.path)])
+        _forget(con, entity, str(raw.path))
         pending.append((raw, size, digest))
-    together = _insert_together(con, entity, [raw for raw, _, _ in pending]) if pending else {}
+    together = _insert_together(con, entity, [raw for raw, _, _ in pending], universe) if pending else {}
     for raw, size, digest in pending:
         if together is not None:
-            records, loaded, quarantined = _records(raw), together[str(raw.path)], 0
+            read, loaded = together[str(raw.path)]
+            records, outside, quarantined = _records(raw), read - loaded, 0
         else:
-            records, loaded, quarantined = _insert_one(con, entity, raw, quarantine)
+            records, loaded, outside, quarantined = _insert_one(con, entity, raw, quarantine, universe)
         con.execute(
-            "insert into raw.load_log (entity, file, partition, size_bytes, sha256, expected_records, records, loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entity, str(raw.path), raw.partition, size, digest, raw.expected_records, records, loaded, quarantined],
+            """insert into raw.load_log (entity, file, partition, size_bytes, sha256, expected_records, records, loaded,
+                                         outside_universe, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [entity, str(raw.path), raw.partition, size, digest, raw.expected_records, records, loaded, outside, quarantined],
         )
-        result.files.append(FileResult(str(raw.path), raw.partition, records, loaded, quarantined, raw.expected_records))
+        result.files.append(FileResult(str(raw.path), raw.partition, records, loaded, outside, quarantined, raw.expected_records))
     return result
 
 
 def prune_files(con: duckdb.DuckDBPyConnection, entity: str, keep: list[RawFile]) -> int:
     """Drop what was loaded from files no longer in the source, so the raw tables mirror it exactly."""
     ensure_raw_schema(con)
-    keep_paths = [str(f.path) for f in keep]
+    keep_paths = {str(f.path) for f in keep}
     stale = [
         row[0]
         for row in con.execute("select distinct file from raw.load_log where entity = ?", [entity]).fetchall()
-        if row[0] not in set(keep_paths)
+        if row[0] not in keep_paths
     ]
     for path in stale:
-        con.execute(f"delete from raw.{entity} where _file = ?", [path])
-        con.execute("delete from raw.quarantine where entity = ? and file = ?", [entity, path])
-        con.execute("delete from raw.load_log where entity = ? and file = ?", [entity, path])
+        _forget(con, entity, path)
     return len(stale)

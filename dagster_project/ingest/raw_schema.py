@@ -65,8 +65,15 @@ COLUMNS: dict[str, dict[str, str]] = {
 # OpenAlex id prefix of each entity; a record whose id does not match is quarantined.
 ID_PREFIX = {"works": "W", "institutions": "I", "funders": "F"}
 
-# Columns the loader adds to every raw table.
-LINEAGE_COLUMNS = {"_file": "VARCHAR", "_partition": "VARCHAR", "_loaded_at": "TIMESTAMP"}
+# Columns the loader adds to every raw table. `_updated_date_derived`: the record had no `updated_date` (real
+# 2025-11 snapshot lines) and took it from its `updated_date=` partition, as the snapshot's convention has it.
+LINEAGE_COLUMNS = {"_file": "VARCHAR", "_partition": "VARCHAR", "_updated_date_derived": "BOOLEAN", "_loaded_at": "TIMESTAMP"}
+
+# One thin row per work record read, in the universe or not: the latest version of a work must win even when it
+# has left the universe (then the work leaves too), so every version's date is kept, never its record.
+WORK_VERSIONS_COLUMNS = {
+    "id": "VARCHAR", "updated_date": "VARCHAR", "in_universe": "BOOLEAN", **LINEAGE_COLUMNS,
+}
 
 
 def id_regex(entity: str) -> str:
@@ -79,7 +86,10 @@ def columns_sql(entity: str) -> str:
     return "{" + inner + "}"
 
 
-def create_table_sql(entity: str) -> str:
-    cols = {**COLUMNS[entity], **LINEAGE_COLUMNS}
-    body = ",\n  ".join(f'"{name}" {typ}' for name, typ in cols.items())
-    return f"create table if not exists raw.{entity} (\n  {body}\n)"
+def table_columns(table: str) -> dict[str, str]:
+    return WORK_VERSIONS_COLUMNS if table == "work_versions" else {**COLUMNS[table], **LINEAGE_COLUMNS}
+
+
+def create_table_sql(table: str) -> str:
+    body = ",\n  ".join(f'"{name}" {typ}' for name, typ in table_columns(table).items())
+    return f"create table if not exists raw.{table} (\n  {body}\n)"

@@ -17,21 +17,17 @@ re-filtered later, and one population for numerator and denominator keeps stagin
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pyalex
-import yaml
 
-from ...settings import DBT_PROJECT_DIR
+from ...study_definitions import DBT_PROJECT_FILE, countries_flagged, dbt_vars
 
 CHINA = "CN"
 COUNTRY_FILTER = "authorships.institutions.country_code"
 ENTITY_CLASSES = {"works": pyalex.Works, "institutions": pyalex.Institutions, "funders": pyalex.Funders}
-DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
-COUNTRIES_SEED = "countries.csv"
 STUDY_VARS = ("study_start_year", "study_end_year", "study_language", "ai_concept_id", "ai_subfield_id", "europe_definition")
 
 
@@ -87,35 +83,12 @@ class CountQuery:
 
 
 def _read_vars(project_file: Path) -> dict:
-    try:
-        vars_ = (yaml.safe_load(project_file.read_text()) or {}).get("vars") or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"cannot read the study's dbt vars from {project_file}: {exc}") from None
-    missing = [v for v in STUDY_VARS if v not in vars_]
-    if missing:
-        raise ValueError(f"{project_file}: vars {', '.join(missing)} are not set (the API fetch's scope needs them)")
-    return vars_
+    return dbt_vars(project_file, required=STUDY_VARS)
 
 
 def europe_countries(definition: str, project_file: Path = DBT_PROJECT_FILE) -> tuple[str, ...]:
     """The ISO2 codes flagged 1 in the countries seed's column named by `definition` (e.g. europe_eu27_uk_efta)."""
-    project = yaml.safe_load(project_file.read_text()) or {}
-    seed_dir = (project.get("seed-paths") or ["seeds"])[0]
-    seed = (project_file.parent / seed_dir / COUNTRIES_SEED).resolve()
-    with seed.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if definition not in (reader.fieldnames or []):
-            raise ValueError(f"{seed}: no column {definition!r} (var europe_definition in {project_file})")
-        codes = []
-        for line, row in enumerate(reader, start=2):
-            flag = (row[definition] or "").strip()
-            if flag not in ("0", "1"):
-                raise ValueError(f"{seed} line {line}: {definition} is {flag!r}, expected 0 or 1")
-            if flag == "1":
-                codes.append(row["iso2"].strip())
-    if not codes:
-        raise ValueError(f"{seed}: no country is flagged in column {definition!r}")
-    return tuple(sorted(codes))
+    return countries_flagged(definition, project_file)
 
 
 @dataclass(frozen=True)

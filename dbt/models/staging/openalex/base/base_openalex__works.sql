@@ -1,10 +1,13 @@
--- One row per work: the record with the latest updated_date wins (ties: the later partition, then file).
--- The winner is picked on narrow columns and the full (nested) record fetched by rowid afterwards: ranking
--- whole records costs three times as much at a million works.
+-- One row per work of the study's universe: the version with the latest updated_date wins (ties: the later
+-- partition, then file), and the work is kept only if that winning version is in the universe. The ranking runs
+-- over raw.work_versions (a thin row for every version read, in the universe or not), so a newer version that
+-- left the universe still supersedes an older one inside it; the winner's full record is then fetched from
+-- raw.works, which holds the universe's versions only.
 --
 -- Incremental: a rebuild re-ranks only the works touched since the last one (a version loaded after it, or a
 -- winning record whose raw file was replaced or removed), over all of their versions, so the rule stays exact.
--- The post-hook drops works none of whose versions is left in the raw layer.
+-- A built work whose new winner is outside the universe comes out as an empty row (no raw record), which
+-- replaces its old row and is then dropped by the post-hook, as is a work none of whose versions is left.
 {{ config(
     materialized='incremental',
     unique_key='work_id',
@@ -12,23 +15,18 @@
     on_schema_change='fail',
     post_hook="delete from {{ this }} as built where not exists (select 1 from {{ source('openalex', 'works') }} as raw where raw._file = built._file and raw._loaded_at = built._loaded_at and raw.id = built.id)"
 ) }}
-{#- A unit test's given rows are a subquery, which has no rowid: there, a row number stands in. -#}
-{%- set row_key = 'row_number() over ()' if model.resource_type == 'unit_test' else 'rowid' %}
 
--- not materialized: read twice, never copied whole.
-with source as not materialized (
-    select *, {{ row_key }} as raw_rowid from {{ source('openalex', 'works') }}
-),
-
-versions as (
+with versions as (
     select
-        raw_rowid,
         {{ openalex_short_id('id') }} as work_id,
+        id,
+        updated_date,
         try_cast(updated_date as timestamp) as updated_at,
+        in_universe,
         _partition,
         _file,
         _loaded_at
-    from source
+    from {{ source('openalex', 'work_versions') }}
 ),
 
 {% if is_incremental() %}
@@ -39,7 +37,7 @@ built as (
 touched as (
     select work_id
     from versions
-    where _loaded_at > (select max(_loaded_at) from built)
+    where versions._loaded_at > (select coalesce(max(built._loaded_at), '-infinity'::timestamp) from built)
 
     union
 
@@ -65,8 +63,7 @@ candidates as (
 
 ranked as (
     select
-        raw_rowid,
-        work_id,
+        *,
         row_number() over (
             partition by work_id
             order by updated_at desc nulls last, _partition desc nulls last, _file desc
@@ -76,17 +73,30 @@ ranked as (
 ),
 
 winners as (
-    select raw_rowid, work_id, versions_seen
+    select *
     from ranked
     where version_rank = 1
+        and (
+            in_universe
+            {% if is_incremental() %}
+            -- an empty row replaces a built work whose new winner left the universe
+            or work_id in (select work_id from built)
+            {% endif %}
+        )
 )
 
 select
-    source.* exclude (raw_rowid),
+    source.*,
     winners.work_id,
     winners.versions_seen,
     -- When this row was (re)built: the per-work models rebuild the works built after their own last build.
     current_timestamp::timestamp as _built_at
-from source
-inner join winners
-    on source.raw_rowid = winners.raw_rowid
+from winners
+left join {{ source('openalex', 'works') }} as source
+    on winners.in_universe
+    and source.id = winners.id
+    and source._file = winners._file
+    and source._loaded_at = winners._loaded_at
+    and source.updated_date is not distinct from winners.updated_date
+-- a file holding the very same version of a work twice gives it once
+qualify row_number() over (partition by winners.work_id) = 1
