@@ -23,8 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from ..study_definitions import dbt_vars
 from . import study
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
@@ -35,7 +34,8 @@ EUROPE = STUDY.europe
 YEARS = list(range(PERIOD[0] - 1, PERIOD[1] + 2))  # one year either side of the study period
 AI_CONCEPT = STUDY.ai_concept
 # The sensitivity dimensions the dbt vars name, beside the definitions in force (dbt/dbt_project.yml).
-DBT_VARS = yaml.safe_load((study.DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+DBT_VARS = dbt_vars(required=("ai_concept_min_score", "ai_broad_extra_subfield_id", "ai_definition", "ai_definitions",
+                              "europe_definitions", "risk_list_variant", "risk_list_variants"))
 AI_CONCEPT_MIN_SCORE = float(DBT_VARS["ai_concept_min_score"])
 TUM_ROR = "https://ror.org/02kkvpp62"
 # Share of Europe–China works each European country takes part in (the UK near half, as MERICS found).

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 
-from . import study
+from ..settings import PROJECT_ROOT
+from ..study_definitions import countries_flagged
 from .generator import (
     AI_CONCEPT,
     AI_CONCEPT_MIN_SCORE,
@@ -24,7 +25,7 @@ from .generator import (
 CHINA = STUDY.china
 STUDY_AI_DEFINITION = str(DBT_VARS["ai_definition"])
 STUDY_RISK_VARIANT = str(DBT_VARS["risk_list_variant"])
-RISK_ENTITIES_SEED = study.PROJECT_ROOT / "seeds" / "risk_entities.csv"
+RISK_ENTITIES_SEED = PROJECT_ROOT / "seeds" / "risk_entities.csv"
 
 
 def _short(openalex_or_ror_id: str | None) -> str | None:
@@ -234,7 +235,7 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
 def _europes() -> dict[str, frozenset[str]]:
     """Each Europe definition of var europe_definitions (the one in force first): its countries seed column."""
     names = [STUDY.europe_definition] + [e for e in DBT_VARS["europe_definitions"] if e != STUDY.europe_definition]
-    return {e: study._flagged(study.COUNTRIES_SEED, e) for e in names}
+    return {e: frozenset(countries_flagged(e)) for e in names}
 
 
 def _concept_score(rec: dict) -> float | None:
