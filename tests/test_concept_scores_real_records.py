@@ -78,6 +78,8 @@ def latest_works() -> dict[str, dict]:
 
 def in_scope(rec: dict) -> bool:
     year = rec.get("publication_year")
+    if isinstance(year, float) and year.is_integer():  # some real API records write the year as 2020.0
+        year = int(year)
     return (isinstance(year, int) and VARS["study_start_year"] <= year <= VARS["study_end_year"]
             and rec.get("language") == VARS["study_language"] and not rec.get("is_retracted") and not rec.get("is_paratext"))
 

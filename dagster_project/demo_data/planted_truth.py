@@ -310,6 +310,7 @@ def expected_sensitivity_figures(records: list[dict], pool: Pool) -> dict[str, d
     counts: dict[str, Counter] = defaultdict(Counter)  # definition set -> (figure, year) -> works
     for rec in records:
         year = rec.get("publication_year")
+        year = int(year) if isinstance(year, float) and year.is_integer() else year  # real records: 2020.0
         if not (isinstance(year, int) and PERIOD[0] <= year <= PERIOD[1] and rec.get("language") == STUDY.language
                 and not rec.get("is_retracted") and not rec.get("is_paratext")):
             continue
