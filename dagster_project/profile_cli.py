@@ -5,6 +5,9 @@ The institution is a ROR id (bare `02kkvpp62` or `https://ror.org/02kkvpp62`), a
 its URL) or part of a name. The published file is opened read-only: a run publishes by swapping the file whole,
 so this works while a run is publishing. Every figure comes from the marts (institution_profiles,
 institution_partners, agg_institution_years, fct_institution_eu_cn_works); nothing is recomputed here.
+
+It also writes the institution's page, the same page the report asset writes for every institution
+(`report/institutions/<ror>.html` beside the warehouse, rendered by `dagster_project.report`), and prints its path.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from .report import ReportInputError, report_dir, write_institution_page
 from .settings import SettingsError, load_settings
 
 # A ROR id is 0 + 6 base32 characters + 2 check digits; OpenAlex writes them as URLs, sometimes doubled.
@@ -194,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                                             "or part of the name")
     parser.add_argument("--warehouse", type=Path, help="the published DuckDB file (default: WAREHOUSE_PATH)")
     parser.add_argument("--partners", type=int, default=25, help="how many partners to list (default 25)")
+    parser.add_argument("--page-dir", type=Path,
+                        help="where to write the institution's page (default: report/ beside the warehouse)")
     args = parser.parse_args(argv)
     try:
         path = args.warehouse or load_settings().warehouse_path
@@ -209,7 +215,14 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['eu_cn_works']:>4} works  {r['institution_name']}")
                 return 0
             print(render(con, found[0]["institution_id"], args.partners))
-    except (ProfileError, SettingsError) as err:
+            out_dir = args.page_dir or report_dir(path)
+            try:
+                page = write_institution_page(con, path, found[0]["institution_id"], out_dir)
+            except OSError as err:
+                raise ProfileError(f"The profile's page could not be written under {out_dir}: {err.strerror or err}. "
+                                   "Give a writable folder with --page-dir.") from err
+            print(f"\nPage: {page}")
+    except (ProfileError, SettingsError, ReportInputError) as err:
         print(err, file=sys.stderr)
         return 1
     return 0

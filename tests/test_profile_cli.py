@@ -28,9 +28,9 @@ def test_ror_ids_are_accepted_in_every_form_an_analyst_types():
     assert short_openalex_id("i62916508") == "I62916508"
 
 
-def _profile(warehouse: Path, query: str) -> subprocess.CompletedProcess:
+def _profile(warehouse: Path, query: str, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dagster_project.profile_cli", query, "--warehouse", str(warehouse)],
+        [sys.executable, "-m", "dagster_project.profile_cli", query, "--warehouse", str(warehouse), *extra],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
 
@@ -99,3 +99,26 @@ def test_a_chinese_institution_or_missing_warehouse_gets_one_clear_sentence(publ
     assert done.returncode == 1 and "is not a European institution" in done.stderr
     done = _profile(tmp_path / "nowhere.duckdb", TUM)
     assert done.returncode == 1 and "No published warehouse at" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_command_writes_the_institutions_page_as_the_report_does(published, tmp_path):
+    warehouse, _ = published
+    done = _profile(warehouse, TUM, "--page-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    page = Path(re.search(r"^Page: (.+)$", done.stdout, flags=re.M).group(1))
+    assert page == tmp_path / "institutions" / f"{TUM}.html"
+    # The same page the report asset wrote for every institution, but for the time it was generated.
+    report_page = warehouse.parent / "report" / "institutions" / f"{TUM}.html"
+    generated = re.compile(r"Generated [^<]* from")
+    assert generated.sub("", page.read_text(encoding="utf-8")) == \
+        generated.sub("", report_page.read_text(encoding="utf-8"))
+    assert not (tmp_path / "institutions" / "index.html").exists()
+
+
+def test_an_unwritable_page_folder_gets_one_clear_sentence(published, tmp_path):
+    warehouse, _ = published
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = _profile(warehouse, TUM, "--page-dir", str(blocker))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"The profile's page could not be written under {blocker}" in done.stderr

@@ -82,7 +82,8 @@ def test_the_page_is_self_contained_with_a_chart_per_section(page):
         assert fetching not in page, fetching
     assert not re.search(r"url\((?!#)", page), "only the charts' own clip paths are referenced"
     sections = re.findall(r'<section class="card" id="([\w-]+)">(.*?)</section>', page, flags=re.DOTALL)
-    assert [s for s, _ in sections] == ["shares", "uk", "countries", "risk", "links", "funding", "sources", "downloads"]
+    assert [s for s, _ in sections] == ["shares", "growth", "uk", "countries", "risk", "links", "funding", "sources",
+                                       "downloads"]
     assert all("<svg " in body for s, body in sections if s not in ("sources", "downloads"))
 
 
@@ -112,6 +113,16 @@ def test_the_charts_show_the_marts_values(page, con):
     for i, year in enumerate(years):
         value, unit, _ = headline(con, "europe_share_with_cn", "EUROPE", year)
         assert_printed(group_text(svgs["shares"], f"shares-value-{i}"), value, unit, f"Europe's share {year}")
+
+    # Uneven partners: Europe's AI output, China's and the Europe–China works as indexes (first year = 100).
+    for j, (scope, column) in enumerate((("EUROPE", "ai_works_index"), ("CN", "ai_works_index"),
+                                         ("EUROPE", "partner_works_index"))):
+        for i, year in enumerate(years):
+            index = con.execute(f"select {column} from marts.agg_country_year where scope = ? and "
+                                "publication_year::varchar = ?", [scope, year]).fetchone()[0]
+            assert_printed(group_text(svgs["growth"], f"growth-value-{j * len(years) + i}"), round(index), "index",
+                           f"{scope} {column} {year}")
+    assert group_text(svgs["growth"], "growth-value-0") == "100"
 
     # The UK's share by year, from agg_country_year.
     for i, year in enumerate(years):
@@ -292,7 +303,7 @@ def layout_problems(layout: dict) -> list[str]:
 
 def test_no_label_is_cut_clipped_or_covered_in_a_browser(page, con, tmp_path):
     layout = browser_layout(page, tmp_path)
-    assert {c["id"] for c in layout["charts"]} >= {"shares", "uk", "countries", "risk-tags", "risk-levels", "links",
+    assert {c["id"] for c in layout["charts"]} >= {"shares", "growth", "uk", "countries", "risk-tags", "risk-levels", "links",
                                                      "funding"}
     assert layout_problems(layout) == []
     # Every institution of the largest links is on screen in full, in the chart and in the table.

@@ -27,14 +27,17 @@ REPORT_KEY = dg.AssetKey(["reports", "study_report"])
         "The study report: a static HTML page (`report/index.html` beside the warehouse) with the headline "
         "figures — Europe's and the UK's share with China by year, countries, risk, institution links, funding — "
         "each with its "
-        "definition and the MERICS figure beside ours, and every mart to download as Parquet or CSV. Read from the "
-        "published warehouse; a missing table or column stops it with a sentence naming it."
+        "definition and the MERICS figure beside ours, and every mart to download as Parquet or CSV; and one page "
+        "per European institution (`report/institutions/<ror>.html`: its Chinese partners, their risk tags and why) "
+        "with a sortable, searchable index ranked by defence-linked exposure. Read from the published warehouse; a "
+        "missing table or column stops it with a sentence naming it."
     ),
 )
 def study_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     summary = build_report(settings.warehouse_path)
-    context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts)")
+    context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts); "
+                     f"{summary['institution_pages']} institution pages, index {summary['institutions_index']}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(summary["path"])),
         "sections": dg.MetadataValue.json(summary["sections"]),
@@ -43,6 +46,11 @@ def study_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "merics_figures_compared": summary["merics_figures"],
         "marts_to_download": summary["downloads"],
         "size_kib": round(summary["bytes"] / 1024, 1),
+        "institution_pages": summary["institution_pages"],
+        "institution_pages_drawn": summary["institution_pages_drawn"],
+        "institutions_index": dg.MetadataValue.path(str(summary["institutions_index"])),
+        "institution_pages_size_kib": summary["institution_pages_kib"],
+        "stale_institution_pages_removed": summary["stale_pages_removed"],
     })
 
 

@@ -143,8 +143,9 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], unit: str, legend: lis
 
 
 def column_chart(chart_id: str, title: str, categories: list[str], series: list[Series], unit: str,
-                 width: float = 9.0, height: float = 3.4) -> str:
-    """Columns per category (years), grouped by series, each with its value above it."""
+                 width: float = 9.0, height: float = 3.4, baseline: float | None = None) -> str:
+    """Columns per category (years), grouped by series, each with its value above it; `baseline` draws a
+    reference line (an index's 100)."""
     n = max(len(series), 1)
     bar_w = 0.8 / n
     with plt.rc_context({**STYLE, "svg.hashsalt": chart_id, "svg.id": chart_id}):
@@ -172,6 +173,8 @@ def column_chart(chart_id: str, title: str, categories: list[str], series: list[
                             rotation=90 if upright else 0, fontsize=VALUE_SIZE, color=INK,
                             gid=f"{chart_id}-value-{k}")
                 k += 1
+        if baseline is not None:
+            ax.axhline(baseline, color=INK, linewidth=1, linestyle=(0, (4, 3)), zorder=0.5)
         ax.set_xticks(range(len(categories)), categories)
         ax.tick_params(axis="x", length=0)
         handles = [Patch(color=s.colour, label=s.name) for s in series]
@@ -180,4 +183,30 @@ def column_chart(chart_id: str, title: str, categories: list[str], series: list[
                                   label=MERICS_LABEL))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.1), ncols=min(len(handles), 4),
                   frameon=False, fontsize=9)
+        return _to_svg(fig, chart_id, title)
+
+
+def stacked_column_chart(chart_id: str, title: str, categories: list[str], layers: list[Series], unit: str,
+                         width: float = 9.0, height: float = 3.2) -> str:
+    """One column per category (years) stacked from the layers, bottom first, its total above it. Segments carry
+    ids `<chart>-seg-<layer>-<i>`; the totals are the value labels `<chart>-value-<i>`."""
+    with plt.rc_context({**STYLE, "svg.hashsalt": chart_id, "svg.id": chart_id}):
+        fig, ax = plt.subplots(figsize=(width, height))
+        totals = [sum(layer.values.get(cat) or 0 for layer in layers) for cat in categories]
+        _value_axis(ax, unit, max(totals, default=0), horizontal=False)
+        bottoms = [0.0] * len(categories)
+        for j, layer in enumerate(layers):
+            for i, cat in enumerate(categories):
+                value = layer.values.get(cat) or 0
+                if value:
+                    ax.bar(i, value, bottom=bottoms[i], width=0.62, color=layer.colour, gid=f"{chart_id}-seg-{j}-{i}")
+                bottoms[i] += value
+        for i, total in enumerate(totals):
+            ax.annotate(fmt(total, unit), (i, total), xytext=(0, 5), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=VALUE_SIZE, color=INK, gid=f"{chart_id}-value-{i}")
+        ax.set_xticks(range(len(categories)), categories)
+        ax.tick_params(axis="x", length=0)
+        # The legend reads top to bottom as the stack does.
+        handles = [Patch(color=layer.colour, label=layer.name) for layer in reversed(layers)]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
         return _to_svg(fig, chart_id, title)

@@ -17,7 +17,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "merics_status", "merics_source", "definition_set", "europe_definition",
     ),
     "marts.agg_country_year": ("scope", "scope_name", "publication_year", "ai_works", "partner_works",
-                               "share_with_partner"),
+                               "share_with_partner", "ai_works_index", "partner_works_index"),
     "marts.agg_risk_year": ("period", "is_single_year", "eu_cn_works", "eu_cn_works_with_pla",
                             "eu_cn_works_defence_linked", "eu_cn_works_security_linked"),
     "marts.agg_institution_links": ("european_institution_name", "european_country_code", "chinese_institution_name",
@@ -73,7 +73,7 @@ class ReportData:
     span: str
     years: list[str]
     figures: dict[tuple[str, str, str], Figure]
-    country_year: dict[str, dict[str, dict]]  # scope -> year -> {ai_works, partner_works, share_with_partner}
+    country_year: dict[str, dict[str, dict]]  # scope -> year -> the agg_country_year columns read
     country_names: dict[str, str]
     risk_levels: list[str]  # highest first, as the mart's columns order them
     risk_year: dict[str, dict[str, float]]  # period -> column -> value
@@ -129,13 +129,15 @@ def read_report_data(con, top_links: int = 10) -> ReportData:
 
     country_year: dict[str, dict[str, dict]] = {}
     names: dict[str, str] = {}
-    for scope, name, year, ai, partner, share in con.execute(
-        "select scope, scope_name, publication_year, ai_works, partner_works, share_with_partner "
-        "from marts.agg_country_year order by scope, publication_year"
+    for scope, name, year, ai, partner, share, ai_index, partner_index in con.execute(
+        "select scope, scope_name, publication_year, ai_works, partner_works, share_with_partner, ai_works_index, "
+        "partner_works_index from marts.agg_country_year order by scope, publication_year"
     ).fetchall():
         names[scope] = name
         country_year.setdefault(scope, {})[str(year)] = {
-            "ai_works": ai, "partner_works": partner, "share_with_partner": None if share is None else float(share)}
+            "ai_works": ai, "partner_works": partner, "share_with_partner": None if share is None else float(share),
+            "ai_works_index": None if ai_index is None else float(ai_index),
+            "partner_works_index": None if partner_index is None else float(partner_index)}
 
     link_cols = REQUIRED_COLUMNS["marts.agg_institution_links"]
     links = [dict(zip(link_cols, row, strict=True)) for row in con.execute(

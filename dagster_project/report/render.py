@@ -1,22 +1,19 @@
 """Rendering the report: Jinja2 templates (shipped in the package) to static pages beside the warehouse.
 
-`build_report` reads the published warehouse read-only, writes one CSV per mart for download (the Parquet
-copies are the publish step's), and writes `report/index.html`. `write_pages` writes any further pages that
-extend `base.html` (e.g. one page per institution) the same way: aside, then renamed.
+`write_pages` renders pages that extend `base.html` and writes each aside, then renames it into place;
+`export_downloads` writes one CSV per mart for download (the Parquet copies are the publish step's). What the
+report consists of is `build.py`'s.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
 
-from ..lib.duckdb_io import connect
-from .data import ReportInputError, read_report_data
-from .study import study_context
+from .data import ReportInputError
 
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("dagster_project.report", "templates"),
@@ -84,25 +81,3 @@ def export_downloads(con, marts: list[str], warehouse_path: Path, out_dir: Path)
         downloads.append({"mart": mart, "rows": rows, "csv": f"{DOWNLOADS}/{mart}.csv",
                           "parquet": os.path.relpath(parquet, out_dir)})
     return downloads
-
-
-def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
-    """Render the study page from a published warehouse; returns a summary for the asset's metadata."""
-    out_dir = out_dir or report_dir(warehouse_path)
-    with connect(warehouse_path, read_only=True) as con:
-        data = read_report_data(con)
-        downloads = export_downloads(con, data.marts, warehouse_path, out_dir)
-    context = study_context(data)
-    common = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-              "warehouse_path": str(warehouse_path), "dataset_label": data.dataset_label,
-              "is_synthetic": data.is_synthetic}
-    written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads})], out_dir, common)
-    return {
-        "path": out_dir / "index.html",
-        "sections": [s.id for s in context["sections"]],
-        "charts": sum(len(s.charts) for s in context["sections"]),
-        "synthetic": data.is_synthetic,
-        "merics_figures": sum(1 for f in data.figures.values() if f.merics_value is not None),
-        "downloads": len(downloads),
-        "bytes": written["index.html"],
-    }

@@ -62,6 +62,10 @@ class Table:
     columns: list[str]
     rows: list[dict]  # {"cells": [...], "attrs": {...}}; numeric cells are right-aligned from the second on
     numeric_from: int = 1
+    numeric_to: int | None = None  # the first text column after the numeric ones, if any
+
+    def is_numeric(self, column: int) -> bool:
+        return column >= self.numeric_from and (self.numeric_to is None or column < self.numeric_to)
 
 
 @dataclass
@@ -169,6 +173,33 @@ def section_uk(data: ReportData, cite: Citations) -> Section:
         [column_chart("uk", "Share of a country's AI works co-authored with China, by year", data.years, series,
                       "share")],
         [_comparison_table(rows)] if rows else [])
+
+
+def section_growth(data: ReportData, cite: Citations) -> Section:
+    """Uneven partners: how fast Europe's AI output, China's, and the works they write together grew."""
+    lines = (("Europe: AI output", BLUE, "EUROPE", "ai_works_index", "ai_works"),
+             ("China: AI output", RED, "CN", "ai_works_index", "ai_works"),
+             ("Europe–China AI works", PURPLE, "EUROPE", "partner_works_index", "partner_works"))
+    series, rows = [], []
+    for name, colour, scope, index, count in lines:
+        years = data.country_year.get(scope)
+        if years is None:
+            raise ReportInputError(f"marts.agg_country_year has no rows for scope {scope}, which the study report "
+                                   "shows.")
+        series.append(Series(name, colour, {y: years.get(y, {}).get(index) for y in data.years}))
+        rows.append({"cells": [name, *(f"{fmt(years.get(y, {}).get(index), 'index')} "
+                                       f"({fmt(years.get(y, {}).get(count), 'works')})" for y in data.years)],
+                     "attrs": {"data-scope": scope, "data-index": index}})
+    first = data.years[0] if data.years else ""
+    return Section(
+        "growth", f"Uneven partners: growth since {first} ({first} = 100)",
+        Markup(f"Each year's works as an index of the first study year's ({first} = 100): Europe's AI output, "
+               "China's, and the AI works they write together (<code>agg_country_year.ai_works_index</code>, "
+               "<code>partner_works_index</code>; every country's is in the mart). An index above the dashed line "
+               "means growth since the first year."),
+        [column_chart("growth", f"Growth of AI output and of Europe–China AI works, index {first} = 100", data.years,
+                      series, "index", baseline=100)],
+        [Table("The same indexes, with the works counted", ["series", *data.years], rows)])
 
 
 def section_countries(data: ReportData, cite: Citations, top: int = 12) -> Section:
@@ -286,7 +317,7 @@ def section_funding(data: ReportData, cite: Citations) -> Section:
         [_comparison_table(rows)])
 
 
-SECTIONS = (section_shares, section_uk, section_countries, section_risk, section_links, section_funding)
+SECTIONS = (section_shares, section_growth, section_uk, section_countries, section_risk, section_links, section_funding)
 
 
 def study_context(data: ReportData) -> dict:

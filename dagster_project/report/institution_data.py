@@ -1,0 +1,125 @@
+"""What the institution pages show, read from the institution marts of the published warehouse.
+
+Like `data.py`, every table and column read is named here and checked first (`require`): a renamed or missing one
+stops the pages with one sentence naming it. Each mart is read once for all institutions (or filtered to one, for
+`make profile`) and grouped here, so the pages cost a handful of queries, not a handful per institution.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .data import ReportInputError, require
+
+YEAR_LEVEL_PREFIX = "eu_cn_works_risk_"
+NEWEST_WORKS = 10  # newest works listed on a page
+DUAL_USE_WORKS = 50  # dual-use works listed on a page (the count is always the mart's)
+
+INSTITUTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "marts.institution_profiles": (
+        "institution_id", "institution_ror", "institution_ror_url", "institution_name", "country_code",
+        "eu_cn_works", "eu_cn_works_with_pla", "eu_cn_works_defence_linked", "eu_cn_works_security_linked",
+        "share_defence_linked", "chinese_partners", "chinese_partners_pla", "chinese_partners_defence_linked",
+        "chinese_partners_security_linked", "chinese_risk_entities", "first_year", "last_year", "ai_works",
+        "share_of_ai_works_with_cn", "funding_disclosed_works", "china_funded_works", "chinese_gov_funded_works",
+        "defence_programme_funded_works", "dual_use_works", "top_funders", "rank_by_defence_linked_works",
+        "definition_set"),
+    "marts.agg_institution_years": (
+        "institution_id", "publication_year", "ai_works", "eu_cn_works", "share_of_ai_works_with_cn"),
+    "marts.institution_partners": (
+        "institution_id", "partner_institution_id", "partner_ror", "partner_name", "eu_cn_works", "first_year",
+        "last_year", "partner_risk_level", "partner_risk_entities", "dual_use_areas"),
+    "marts.fct_institution_eu_cn_works": (
+        "institution_id", "work_id", "publication_year", "title", "doi", "risk_level", "is_dual_use",
+        "dual_use_areas"),
+}
+ENTITY_FIELDS = ("entity_name", "source_lists", "source_url", "match_path", "matched_institution_id",
+                 "matched_ror_id", "reason")
+
+
+@dataclass
+class Institution:
+    """One European institution's page: its profile row and its rows of the other institution marts."""
+
+    profile: dict
+    page: str  # the page's file name inside report/institutions/
+    years: list[dict] = field(default_factory=list)  # per study year, with the risk-level split
+    partners: list[dict] = field(default_factory=list)
+    newest_works: list[dict] = field(default_factory=list)
+    dual_use_works: list[dict] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.profile["institution_id"]
+
+
+def _rows(con, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _of(by_id: dict[str, Institution], row: dict, relation: str) -> Institution:
+    if row["institution_id"] not in by_id:
+        raise ReportInputError(f"{relation} has institution {row['institution_id']}, which marts.institution_profiles "
+                               "lacks: the institution marts are from different builds.")
+    return by_id[row["institution_id"]]
+
+
+def page_names(con) -> dict[str, str]:
+    """Each profiled institution's page file: its bare ROR id, or its OpenAlex id when it has no ROR id or shares
+    it with another profiled institution (so no page overwrites another)."""
+    pairs = con.execute("select institution_id, institution_ror from marts.institution_profiles").fetchall()
+    shared = Counter(ror for _, ror in pairs if ror)
+    return {iid: f"{ror if ror and shared[ror] == 1 else iid}.html" for iid, ror in pairs}
+
+
+def year_levels(con) -> list[str]:
+    """The risk levels agg_institution_years splits a year's works by, as its columns order them."""
+    columns = require(con, "marts.agg_institution_years", INSTITUTION_COLUMNS["marts.agg_institution_years"])
+    levels = [c.removeprefix(YEAR_LEVEL_PREFIX) for c in columns if c.startswith(YEAR_LEVEL_PREFIX)]
+    if not levels:
+        raise ReportInputError(f"marts.agg_institution_years has no {YEAR_LEVEL_PREFIX}<level> column, which the "
+                               "institution pages chart.")
+    return levels
+
+
+def read_institutions(con, only: str | None = None) -> tuple[list[Institution], list[str]]:
+    """Every profiled institution (or the one with OpenAlex id `only`), ranked by defence-linked exposure, and
+    the risk levels of the per-year split."""
+    for relation, columns in INSTITUTION_COLUMNS.items():
+        require(con, relation, columns)
+    levels = year_levels(con)
+    where, params = ("where institution_id = ?", [only]) if only else ("", [])
+    cols = INSTITUTION_COLUMNS
+    profiles = _rows(con, f"select {', '.join(cols['marts.institution_profiles'])} from marts.institution_profiles "
+                          f"{where} order by rank_by_defence_linked_works", params)
+    if only and not profiles:
+        raise ReportInputError(f"marts.institution_profiles has no institution {only}.")
+    names = page_names(con)
+    by_id = {p["institution_id"]: Institution(p, names[p["institution_id"]]) for p in profiles}
+
+    year_cols = [*cols["marts.agg_institution_years"], *(YEAR_LEVEL_PREFIX + lvl for lvl in levels)]
+    for r in _rows(con, f"select {', '.join(year_cols)} from marts.agg_institution_years {where} "
+                        "order by institution_id, publication_year", params):
+        _of(by_id, r, "marts.agg_institution_years").years.append(r)
+    for r in _rows(con, f"select {', '.join(cols['marts.institution_partners'])} from marts.institution_partners "
+                        f"{where} order by institution_id, eu_cn_works desc, partner_name, partner_institution_id",
+                   params):
+        _of(by_id, r, "marts.institution_partners").partners.append(r)
+    work_cols = ", ".join(cols["marts.fct_institution_eu_cn_works"])
+    for r in _rows(con, f"""select {work_cols} from marts.fct_institution_eu_cn_works {where}
+                           qualify row_number() over (partition by institution_id
+                                                      order by publication_year desc, work_id desc) <= ?
+                           order by institution_id, publication_year desc, work_id desc""",
+                   [*params, NEWEST_WORKS]):
+        _of(by_id, r, "marts.fct_institution_eu_cn_works").newest_works.append(r)
+    dual_where = f"{where} and is_dual_use" if where else "where is_dual_use"
+    for r in _rows(con, f"""select {work_cols} from marts.fct_institution_eu_cn_works {dual_where}
+                           qualify row_number() over (partition by institution_id
+                                                      order by publication_year desc, work_id desc) <= ?
+                           order by institution_id, publication_year desc, work_id desc""",
+                   [*params, DUAL_USE_WORKS]):
+        _of(by_id, r, "marts.fct_institution_eu_cn_works").dual_use_works.append(r)
+    return list(by_id.values()), levels
