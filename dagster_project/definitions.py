@@ -6,11 +6,9 @@ from .assets.dbt import dbt_model_assets
 from .assets.raw import openalex_raw
 from .assets.report import report_checks, study_report
 from .assets.serving import dbt_docs, published_warehouse, serving_checks
-from .checks.mart_checks import mart_checks
 from .checks.publish_guard import publish_guard
 from .checks.raw_checks import raw_checks
-from .checks.staging_checks import staging_checks
-from .jobs import docs_job, full_refresh_job, marts_only_job, report_only_job
+from .jobs import docs_job, full_refresh_job, marts_only_job, report_only_job, update_warehouse_job
 from .resources import dbt_resource
 from .run_logging import LOGGERS
 from .schedules import weekly_api_refresh
@@ -22,8 +20,8 @@ load_settings()
 
 defs = dg.Definitions(
     assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report],
-    asset_checks=[*raw_checks, *staging_checks, *mart_checks, *serving_checks, *report_checks, publish_guard],
-    jobs=[full_refresh_job, marts_only_job, docs_job, report_only_job],
+    asset_checks=[*raw_checks, *serving_checks, *report_checks, publish_guard],
+    jobs=[update_warehouse_job, full_refresh_job, marts_only_job, docs_job, report_only_job],
     schedules=[weekly_api_refresh],
     resources={"dbt": dbt_resource()},
     # Used only by runs whose config names them (`make run`); the UI's runs keep Dagster's default logging.

@@ -11,7 +11,7 @@ import dagster as dg
 from .lib.duckdb_io import connect
 from .settings import SettingsError, load_settings
 
-JOB = "full_refresh"
+JOB = "update_warehouse"
 
 # (metric, scope, label) of the span figures, in the order printed.
 SPAN_ROWS = [

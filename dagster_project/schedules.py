@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from .jobs import full_refresh_job
+from .jobs import update_warehouse_job
 
 weekly_api_refresh = dg.ScheduleDefinition(
-    job=full_refresh_job,
+    job=update_warehouse_job,
     cron_schedule="0 3 * * 1",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every Monday 03:00 UTC: refresh from the OpenAlex API (set OPENALEX_API_KEY). Off by default.",
+    description="Every Monday 03:00 UTC: update from the OpenAlex API (set OPENALEX_API_KEY). Off by default.",
 )

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
@@ -41,7 +40,7 @@ def _run(monkeypatch, tmp_path: Path, root: Path, **env: str):
     set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(root), **env)
     from dagster_project.definitions import defs
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = defs.resolve_job_def("update_warehouse").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     for event in result.all_events:  # shown by pytest only when a test fails
         if event.event_type_value == "STEP_FAILURE":
             print(event.step_key, str(event.event_specific_data.error)[:2000])
@@ -92,7 +91,7 @@ def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goe
 
 def test_too_many_bad_raw_lines_stop_the_run_at_the_raw_layer(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
-    _rewrite_part(root, "works", lambda lines: [l if i % 20 else l[:-5] for i, l in enumerate(lines)])
+    _rewrite_part(root, "works", lambda lines: [line if i % 20 else line[:-5] for i, line in enumerate(lines)])
     result = _run(monkeypatch, tmp_path, root)
     check = _checks(result)["openalex/works:quarantine"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
@@ -115,6 +114,9 @@ def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, 
     check = _checks(result)["openalex/institutions:contract"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    # The failure names the rule, its count and the failing record.
+    assert check.metadata["failing_samples"].value["country_code:in_set"][0]["country_code"] == "UK"
+    assert "country_code:in_set fails on 1 row(s)" in check.description
     assert Path(check.metadata["ge_result"].value).exists()
     assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in _materialised(result))
 
@@ -135,20 +137,28 @@ def test_an_unknown_country_code_on_a_work_stops_the_marts_at_staging(monkeypatc
 
     _rewrite_part(root, "works", plant, newest=True)  # the oldest partition's versions are superseded
     result = _run(monkeypatch, tmp_path, root)
-    check = _checks(result)["staging/stg_openalex__authorship_institutions:ge_contract"]
+    # The staging rule is a dbt test: the one `dbt build` of the run fails it and skips everything downstream.
+    check = _checks(result)["staging/stg_openalex__authorship_institutions:stg_openalex__authorship_institutions_country_code_is_iso_3166"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert check.metadata["unexpected"].value == {"country_code:in_set": 1}
+    assert check.metadata["dagster_dbt/failed_row_count"].value == 1
+    table = check.metadata["failing_rows_table"].value
+    with duckdb.connect(str(tmp_path / "warehouse" / "build" / "openalex.duckdb"), read_only=True) as con:
+        assert con.execute(f"select * from {table}").fetchall() == [("UK",)]
     done = _materialised(result)
     assert "staging/stg_openalex__authorship_institutions" in done
-    assert not any(k.startswith(("marts/", "warehouse/")) for k in done)
+    assert not done & {"intermediate/int_work_countries_aggregated", "marts/fct_eu_cn_works", "marts/headline_figures",
+                       "warehouse/published"}
+    dbt_steps = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in dbt_steps] == ["dbt_build"]
 
 
 def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
-    # Denominators that undercount (as a stale API group_by could): Europe's 2019 output of 1 work.
+    # Denominators that undercount (as a stale API group_by could): Europe's 2019 output, and each of its
+    # countries', of 1 work. Consistent among themselves, they pass the source's own tests and reach the marts.
     (root / "work_counts.jsonl").write_text(
         "\n".join(
-            json.dumps({"scope": scope, "publication_year": year, "works_count": 1 if (scope, year) == ("EUROPE", 2019) else 10_000,
+            json.dumps({"scope": scope, "publication_year": year, "works_count": 1 if year == 2019 and scope != "CN" else 10_000,
                         "query": "planted", "fetched_at": "2026-01-01T00:00:00"})
             for scope in ("EUROPE", "CN", "GB", "DE", "FR")
             for year in range(2017, 2023)
@@ -169,7 +179,7 @@ def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypa
 
 def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_failing_until_fixed(tmp_path):
     from dagster_project.checks.contract import Rule
-    from dagster_project.checks.great_expectations import validate_table
+    from dagster_project.checks.ge_validation import failure_text, validate_table
 
     rules = [Rule("country_code", "in_set", "error", values=("CN", "DE", "GB"))]
     results = tmp_path / "validations"
@@ -183,6 +193,9 @@ def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_faili
         con.execute("insert into raw.rows values (100, 'CN', timestamp '2026-02-01'), (101, 'UK', timestamp '2026-02-01')")
         second = validate_table(con, "raw.rows", rules, results, "run2")
         assert not second.passed and second.rows == 2 and second.unexpected == {"country_code:in_set": 1}
+        # The failure names its rule, its count and the failing row (by id).
+        assert second.samples == {"country_code:in_set": [{"country_code": "UK", "id": "101"}]}
+        assert "country_code:in_set fails on 1 row(s)" in failure_text(second) and '"101"' in failure_text(second)
         assert second.since == "2026-01-01 00:00:00"
         # A failed validation does not move the mark: the bad row is judged again in every run until it is gone.
         third = validate_table(con, "raw.rows", rules, results, "run3")
@@ -195,3 +208,31 @@ def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_faili
         stricter = [Rule("country_code", "in_set", "error", values=("DE",))]
         again = validate_table(con, "raw.rows", stricter, results, "run6")
         assert again.rows == 101 and again.unexpected == {"country_code:in_set": 1}
+
+
+def test_each_reference_seed_has_one_check_summarising_its_dbt_tests(demo_run):
+    from dagster_project.definitions import defs
+
+    seeds = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "reference"}
+    checks = {k: v for k, v in _checks(demo_run["result"]).items() if k.startswith("reference/")}
+    assert set(checks) == {f"{k.to_user_string()}:dbt_tests" for k in seeds}
+    for name, check in checks.items():
+        assert check.passed and check.metadata["dbt_tests_failed"].value == "none", name
+        assert check.metadata["dbt_tests_passed"].value >= 1, name
+
+
+def test_a_seed_check_fails_when_one_of_its_dbt_tests_fails_and_names_it():
+    from dagster_project.assets.dbt import _seed_check_summaries
+    from dagster_project.resources import dbt_manifest
+
+    manifest = dbt_manifest()
+    on_countries = sorted(uid for uid, n in manifest["nodes"].items()
+                          if n["resource_type"] == "test" and n.get("attached_node") == "seed.eu_cn_ai.countries")[:2]
+    assert len(on_countries) == 2
+    passed, failed = on_countries
+    [summary] = _seed_check_summaries({passed: "pass", failed: "fail"}, manifest, {failed: 'test_failures."x"'})
+    assert summary.asset_key == dg.AssetKey(["reference", "countries"])
+    assert not summary.passed and summary.severity == dg.AssetCheckSeverity.ERROR
+    name = manifest["nodes"][failed]["name"]
+    assert summary.description == f"1 of 2 dbt tests passed; failed: {name} (fail)"
+    assert summary.metadata["failing_rows_tables"].value == 'test_failures."x"'

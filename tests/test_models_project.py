@@ -146,3 +146,13 @@ def test_the_pool_holds_labs_known_only_through_their_lineage():
     for lab in labs:
         parent = by_id[lab["lineage"][0]]
         assert lab["ror"] is None and lab["tags"] == [] and set(lab["inherited_tags"]) == set(parent["tags"]) != set()
+
+
+def test_only_what_enters_from_outside_carries_a_contract_for_great_expectations(manifest):
+    """Each rule stated once: `meta.contract` (the Great Expectations suites) on the raw source's columns only; the
+    model layers state their rules as dbt tests."""
+    with_contract = [f"{node['name']}.{name}" for node in manifest["nodes"].values()
+                     for name, col in node.get("columns", {}).items() if (col.get("meta") or {}).get("contract")]
+    assert not with_contract, with_contract
+    sources = [s for s in manifest["sources"].values() if s["source_name"] == "openalex"]
+    assert any((col.get("meta") or {}).get("contract") for s in sources for col in s["columns"].values())

@@ -1,21 +1,24 @@
-"""Publish the build database to WAREHOUSE_PATH, whole and atomically, once every gate has passed.
+"""Publish the build database to WAREHOUSE_PATH, with one Parquet file per mart, as one atomic step once every
+gate has passed.
 
-Readers (analysts, BI tools) open the published file read-only; a run never writes to it, it only
-replaces it by rename, so a reader sees the old warehouse or the new one, never half of one, and a
-reader holding the file never blocks a run (DuckDB allows one writer or many readers per file: the
-writer here is the build file, `Settings.build_path`).
+Readers (analysts, BI tools) open the published file read-only; a run never writes to it. Each publish writes a
+complete release beside it, `releases/<id>/` (a copy of the build file and `parquet/<mart>.parquet`), then makes
+it live with one rename: the symlink `current` is swapped to the new release. The published paths are fixed
+symlinks through it:
 
-Beside the DuckDB file:
-- the publish step writes `parquet/<mart>.parquet`, one file per mart, each replaced atomically, for tools
-  that prefer files;
-- the `dbt_docs` asset writes `docs/`, the dbt docs site (`dbt docs generate --static`; job `docs`, served
-  by `make docs`).
+    openalex.duckdb -> current/openalex.duckdb        parquet -> current/parquet        current -> releases/<id>
 
-The publish step depends on every mart (read from the dbt project, so a new mart is a new dependency) and
-on every other asset the published file holds (raw tables, seeds, staging and intermediate models). Dagster
-makes a blocking check's step an upstream step of the assets *directly* downstream of the checked asset
-only; a gate on a staging model that no mart reads directly would otherwise not hold publishing back.
-tests/test_serving.py asserts that every blocking check of the jobs runs before the publish step.
+so a reader finds the old DuckDB file and the old Parquet files, or the new ones, never a mix and never half of
+either; a failure anywhere before the swap leaves the previous release live. A reader holding the file keeps its
+copy open and never blocks a run (DuckDB allows one writer or many readers per file: the writer here is the build
+file, `Settings.build_path`). The previous release is kept; older ones are removed.
+
+The `dbt_docs` asset writes `docs/`, the dbt docs site (`dbt docs generate --static`; job `docs`, served by
+`make docs`).
+
+The publish step depends on every dbt model and every raw asset (all of the published file), so any failed
+blocking check or dbt test holds it back; tests/test_serving.py asserts that every blocking check of the jobs
+runs before it.
 """
 
 
@@ -23,42 +26,37 @@ import json
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from ..lib.duckdb_io import connect
+from ..resources import dbt_project, dbt_vars
 from ..settings import load_settings
-from . import dbt as dbt_module
-from ..resources import dbt_project
+from .dbt import dbt_build
 from .raw import RAW_SPECS
 
 OWNER = "team:data-engineering"
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
 DBT_DOCS_KEY = dg.AssetKey(["warehouse", "dbt_docs"])
 
-
-
-def _dbt_asset_keys() -> set[dg.AssetKey]:
-    """The keys of every dbt model and seed, however the dbt project is split into Dagster assets."""
-    return {k for v in vars(dbt_module).values() if isinstance(v, dg.AssetsDefinition) for k in v.keys}
-
-
 # Every mart, read from the dbt project at definition time: a new mart is a new dependency by itself.
-MART_KEYS = sorted((k for k in _dbt_asset_keys() if k.path[0] == "marts"), key=lambda k: k.to_user_string())
-# Everything else in the published file, so that each of its blocking checks holds publishing back too; but not
-# the reference seeds, which a run reloads only when they changed (a failing seed test fails the dbt step anyway).
-OTHER_KEYS = sorted({*(k for k in _dbt_asset_keys() if k.path[0] not in ("marts", "reference")), *(s.key for s in RAW_SPECS)},
+MART_KEYS = sorted((k for k in dbt_build.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
+# Everything else in the published file; but not the reference seeds, which a run reloads only when they changed
+# (an asset the dbt step does not materialise would skip this step; a failing seed test fails the dbt step anyway).
+OTHER_KEYS = sorted({*(k for k in dbt_build.keys if k.path[0] not in ("marts", "reference")), *(s.key for s in RAW_SPECS)},
                     key=lambda k: k.to_user_string())
 
 # DuckDB storage versions a 1.x client reads (a file written with 2.x storage is refused by 1.x drivers).
 READABLE_BY_1X = ("v0.", "v1.")
+RELEASES, CURRENT, PARQUET = "releases", "current", "parquet"
+STAGING_PREFIX = ".staging-"  # a release being written: never live, removed by the next publish
 
 
 def parquet_dir(warehouse_path: Path) -> Path:
-    return warehouse_path.parent / "parquet"
+    return warehouse_path.parent / PARQUET
 
 
 def docs_dir(warehouse_path: Path) -> Path:
@@ -78,22 +76,76 @@ def _atomic_copy(src: Path, target: Path) -> None:
 
 
 def export_parquet(con, out_dir: Path) -> dict[str, int]:
-    """Every table of the `marts` schema to `out_dir/<mart>.parquet` (each written aside, then renamed)."""
+    """Every table of the `marts` schema to `out_dir/<mart>.parquet`; returns the rows of each."""
     out_dir.mkdir(parents=True, exist_ok=True)
     marts = [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
     ).fetchall()]
     rows: dict[str, int] = {}
     for mart in marts:
-        target = out_dir / f"{mart}.parquet"
-        tmp = out_dir / f".{mart}.parquet.{os.getpid()}.tmp"
-        con.execute(f"copy (select * from marts.{mart}) to '{tmp}' (format parquet, compression zstd)")
-        os.replace(tmp, target)
+        con.execute(f"copy (select * from marts.{mart}) to '{out_dir / mart}.parquet' (format parquet, compression zstd)")
         rows[mart] = int(con.execute(f"select count(*) from marts.{mart}").fetchone()[0])
-    for stale in out_dir.glob("*.parquet"):  # a mart that was dropped from the project
-        if stale.stem not in rows:
-            stale.unlink()
     return rows
+
+
+def _swap_link(link: Path, points_to: str) -> None:
+    """Make `link` a symlink to `points_to` by one rename. A regular file is replaced the same way; a folder (a
+    warehouse published before releases existed, or copied without its links) is moved aside first."""
+    if link.is_dir() and not link.is_symlink():
+        aside = link.parent / RELEASES / f"{STAGING_PREFIX}old-{link.name}-{os.getpid()}"
+        os.replace(link, aside)
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(points_to)
+    os.replace(tmp, link)
+
+
+def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
+    """Write a complete release (the DuckDB copy, verified, and its Parquet files) that is not live yet."""
+    releases = target.parent / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    for leftover in [*releases.glob(f"{STAGING_PREFIX}*"), *target.parent.glob(".publish-*")]:  # from a killed publish
+        shutil.rmtree(leftover, ignore_errors=True)
+    release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+    staging = releases / f"{STAGING_PREFIX}{release_id}"
+    staging.mkdir()
+    # The copy keeps the file's name: dbt's views name their catalog after it.
+    copy = staging / target.name
+    shutil.copyfile(build, copy)
+    # The copy must open, hold every mart and be readable by 1.x clients before it goes live.
+    with connect(copy, read_only=True) as con:
+        version = storage_version(con)
+        if not version.startswith(READABLE_BY_1X):
+            raise dg.Failure(f"The build file has DuckDB storage {version}; 1.x clients (BI drivers) cannot open it.")
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        missing = [k.path[-1] for k in MART_KEYS if k.path[-1] not in tables]
+        if missing:
+            raise dg.Failure(f"The build file lacks the marts {missing}; nothing was published.")
+        figures = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
+        label = con.execute("select dataset_label from staging.stg_openalex__dataset").fetchone()[0]
+        parquet_rows = export_parquet(con, staging / PARQUET)
+    published_at = datetime.now(UTC).isoformat(timespec="seconds")
+    (staging / PARQUET / "_published.json").write_text(json.dumps(
+        {"published_at": published_at, "warehouse": str(target), "dataset_label": label, "release": release_id,
+         "rows": parquet_rows}, indent=1))
+    release = releases / release_id
+    os.replace(staging, release)
+    return release, {"marts": len(tables), "version": version, "figures": int(figures), "label": label,
+                     "parquet_rows": parquet_rows, "published_at": published_at}
+
+
+def activate_release(release: Path, target: Path, keep: int = 2) -> None:
+    """Make `release` live with one rename (the `current` link), then drop all but the newest `keep` releases."""
+    _swap_link(target.parent / CURRENT, f"{RELEASES}/{release.name}")
+    # The fixed links (made once; a warehouse from before releases has a file and a folder here).
+    for name in (target.name, PARQUET):
+        link = target.parent / name
+        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
+            _swap_link(link, f"{CURRENT}/{name}")
+    releases = sorted((d for d in (target.parent / RELEASES).iterdir() if not d.name.startswith(".")), key=lambda d: d.name)
+    for old in releases[:-keep]:
+        if old != release:
+            shutil.rmtree(old, ignore_errors=True)  # a reader holding a file of it keeps reading its copy
 
 
 @dg.asset(
@@ -104,61 +156,33 @@ def export_parquet(con, out_dir: Path) -> dict[str, int]:
     kinds={"duckdb", "parquet"},
     tags={"layer": "serving"},
     description=(
-        "The serving copy of the warehouse that analysts and BI tools open read-only (WAREHOUSE_PATH), replaced "
-        "whole by rename after every blocking check of the run has passed; plus one Parquet file per mart "
-        "(`parquet/<mart>.parquet` beside it)."
+        "The serving copy of the warehouse that analysts and BI tools open read-only (WAREHOUSE_PATH) and one Parquet "
+        "file per mart (`parquet/<mart>.parquet` beside it), made live together by one rename after every blocking "
+        "check of the run has passed."
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     build, target = settings.build_path, settings.warehouse_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(".publish-*"):  # from a run that was killed mid-publish
-        shutil.rmtree(leftover, ignore_errors=True)
     # Fold any write-ahead log into the build file, so the copy is the whole database.
     with connect(build) as con:
         con.execute("checkpoint")
     if build.with_name(build.name + ".wal").exists():
         raise dg.Failure(f"{build}.wal still exists after a checkpoint: is another process writing the build file?")
-    # The copy keeps the file's name (dbt's views name their catalog after it) in a folder beside the target,
-    # on the same file system, so the final rename is atomic.
-    staging_dir = Path(tempfile.mkdtemp(prefix=f".publish-{os.getpid()}-", dir=target.parent))
-    tmp = staging_dir / target.name
-    try:
-        shutil.copyfile(build, tmp)
-        # The copy must open, hold every mart and be readable by 1.x clients before it goes live.
-        with connect(tmp, read_only=True) as con:
-            version = storage_version(con)
-            if not version.startswith(READABLE_BY_1X):
-                raise dg.Failure(f"The build file has DuckDB storage {version}; 1.x clients (BI drivers) cannot open it.")
-            tables = [r[0] for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()]
-            missing = [k.path[-1] for k in MART_KEYS if k.path[-1] not in tables]
-            if missing:
-                raise dg.Failure(f"The build file lacks the marts {missing}; nothing was published.")
-            figures = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
-            label = con.execute("select dataset_label from staging.stg_openalex__dataset").fetchone()[0]
-            parquet_rows = export_parquet(con, parquet_dir(target))
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
-    published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    stamp = parquet_dir(target) / f"._published.json.{os.getpid()}.tmp"
-    stamp.write_text(json.dumps(
-        {"published_at": published_at, "warehouse": str(target), "dataset_label": label, "rows": parquet_rows}, indent=1
-    ))
-    os.replace(stamp, parquet_dir(target) / "_published.json")
-    context.log.info(f"Published {target} ({len(tables)} marts, storage {version}) and {len(parquet_rows)} Parquet files")
+    release, info = stage_release(build, target)
+    activate_release(release, target)
+    context.log.info(f"Published {target} ({info['marts']} marts, storage {info['version']}) and "
+                     f"{len(info['parquet_rows'])} Parquet files: release {release.name}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(target)),
         "parquet_dir": dg.MetadataValue.path(str(parquet_dir(target))),
-        "mart_tables": len(tables),
-        "mart_rows": dg.MetadataValue.json(parquet_rows),
-        "headline_rows": int(figures),
-        "duckdb_storage_version": version,
-        "dataset_label": label,
-        "published_at": published_at,
+        "release": release.name,
+        "mart_tables": info["marts"],
+        "mart_rows": dg.MetadataValue.json(info["parquet_rows"]),
+        "headline_rows": info["figures"],
+        "duckdb_storage_version": info["version"],
+        "dataset_label": info["label"],
+        "published_at": info["published_at"],
         "size_mib": round(target.stat().st_size / 2**20, 1),
     })
 
@@ -174,7 +198,6 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
-    os.environ["DBT_DUCKDB_PATH"] = str(settings.build_path)  # the catalog is read from the build file, never the served one
     out = docs_dir(settings.warehouse_path)
     out.mkdir(parents=True, exist_ok=True)
     # Reuse this run's parsed and compiled project (dagster-dbt leaves it in target/<op>-<run id>-<uuid>/):
@@ -185,7 +208,8 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
         key=lambda d: d.stat().st_mtime,
     )
     with tempfile.TemporaryDirectory(prefix=".dbt-docs-", dir=out.parent) as tmp:
-        args = ["docs", "generate", "--static"]
+        # The catalog is read from the build file, never the served one.
+        args = ["docs", "generate", "--static", *dbt_vars(settings.build_path)]
         if run_dirs:
             for name in ("manifest.json", "partial_parse.msgpack"):
                 if (run_dirs[-1] / name).is_file():

@@ -1,19 +1,20 @@
-"""The one data contract: what each column must satisfy, read from the dbt project's yml via its manifest.
+"""The raw layer's data contract: what each column of what enters from outside must satisfy, read from the dbt
+source's yml (`dbt/models/staging/openalex/_openalex__sources.yml`, each column's `meta.contract`) via the manifest.
 
-Generic dbt tests (not_null, unique, accepted_values, relationships) are run by dbt and reach Dagster as
-asset checks through dagster-dbt. The rules dbt cannot state without packages live in the columns'
-`meta.contract` (regex, ranges, values from a seed): on the raw layer (the `openalex` source) and on
-staging models. Great Expectations suites are built from those, so each rule is written once, in yml.
+The Great Expectations suites that guard the raw assets are derived from it (checks/ge_validation.py), so each
+rule is written once, in yml. The model layers' rules are dbt tests (generic tests in their yml, singular tests
+in dbt/tests/), which reach Dagster as asset checks through dagster-dbt.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ..resources import dbt_manifest
 from ..settings import PROJECT_ROOT
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -48,7 +49,7 @@ def _rules_from_meta(column: str, contract: dict) -> list[Rule]:
     return rules
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_values(ref: str) -> tuple:
     seed, column = ref.split(".")
     with (PROJECT_ROOT / "seeds" / f"{seed}.csv").open(newline="", encoding="utf-8") as fh:
@@ -58,16 +59,6 @@ def seed_values(ref: str) -> tuple:
 def source_rules(source: str, table: str) -> list[Rule]:
     node = dbt_manifest()["sources"][f"source.{dbt_manifest()['metadata'].get('project_name', 'eu_cn_ai')}.{source}.{table}"]
     rules = []
-    for name, col in node.get("columns", {}).items():
-        rules.extend(_rules_from_meta(name, (col.get("meta") or {}).get("contract") or {}))
-    return rules
-
-
-def contract_rules(model: str) -> list[Rule]:
-    """Only the `meta.contract` rules of a model's columns (what its dbt tests do not already run)."""
-    m = dbt_manifest()
-    node = m["nodes"].get(f"model.{m['metadata'].get('project_name', 'eu_cn_ai')}.{model}", {})
-    rules: list[Rule] = []
     for name, col in node.get("columns", {}).items():
         rules.extend(_rules_from_meta(name, (col.get("meta") or {}).get("contract") or {}))
     return rules

@@ -6,7 +6,7 @@ import dagster as dg
 from ..lib.duckdb_io import connect, markdown_table
 from ..settings import load_settings
 from .contract import source_rules
-from .great_expectations import check_result, validate_table
+from .ge_validation import check_result, validate_table
 
 RAW_TABLES = ("works", "institutions", "funders")
 

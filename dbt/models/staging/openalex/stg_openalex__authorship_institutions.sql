@@ -1,5 +1,8 @@
 -- One row per work × authorship × institution. Authorships without institutions add no row.
 {{ config(**per_work_incremental_config()) }}
+-- Built after the ISO 3166 seed its country_code test reads, so that a failing test holds back every model
+-- built from this one (dbt gates only the descendants of all of a test's parents).
+-- depends_on: {{ ref('iso_3166_countries') }}
 with works as (
     select work_id, authorships, _built_at
     from {{ ref('base_openalex__works') }}

@@ -1,0 +1,99 @@
+"""dbt through dagster-dbt's supported API (dagster_project/resources.py): a dbt process per command, the build
+database's path passed on its command line, and nothing changed in the calling process."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from dagster_project import resources
+
+PACKAGE = Path(resources.__file__).parent
+
+
+def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_process_alone(tmp_path):
+    build_path = tmp_path / "build.duckdb"
+    env_before, cwd_before = dict(os.environ), os.getcwd()
+    invocation = resources.dbt_resource().cli(
+        ["build", "--select", "countries", *resources.dbt_vars(build_path)], raise_on_error=False)
+    names = [event.raw_event["info"]["name"] for event in invocation.stream_raw_events()]
+    assert invocation.is_successful()
+    assert invocation.process.args[0].endswith("/dbt")  # a dbt process, the venv's own
+    assert "LogSeedResult" in names and "LogTestResult" in names  # what dagster-dbt turns into Dagster events
+    assert (invocation.target_path / "run_results.json").is_file()
+    with duckdb.connect(str(build_path), read_only=True) as con:
+        assert con.execute("select count(*) from reference.countries").fetchone()[0] > 0
+    assert dict(os.environ) == env_before and os.getcwd() == cwd_before
+
+
+def test_a_dbt_error_fails_the_invocation_with_dbt_s_message(tmp_path):
+    invocation = resources.dbt_resource().cli(
+        ["run-operation", "no_such_macro", *resources.dbt_vars(tmp_path / "build.duckdb")], raise_on_error=False)
+    assert not invocation.is_successful()
+    assert invocation.process.returncode == 2  # a dbt process exits 2 when dbt itself fails
+    assert "no_such_macro" in str(invocation.get_error())
+
+
+def test_the_dbt_modules_use_no_patching_private_api_or_process_wide_state():
+    own = [PACKAGE / "resources.py", *sorted((PACKAGE / "assets").glob("dbt*.py")), PACKAGE / "assets" / "serving.py",
+           *sorted((PACKAGE / "checks").glob("*.py")), PACKAGE / "definitions.py", PACKAGE / "jobs.py"]
+    forbidden = re.compile(r"unittest|\bmock\b|dagster\._core|os\.environ\[|os\.environ\.(update|setdefault)|os\.chdir"
+                           r"|\._initialize_dbt_core_adapter|\._cli_version")
+    found = [f"{path.name}:{n}: {line.strip()}" for path in own
+             for n, line in enumerate(path.read_text().splitlines(), 1) if forbidden.search(line)]
+    assert not found, found
+
+
+def test_the_dbt_unit_tests_pass(tmp_path):
+    """dbt's unit tests (the tricky SQL on fixed inputs) run here rather than in every warehouse run."""
+    from dagster_project.ingest.loader import ensure_raw_schema
+
+    build_path = tmp_path / "unit.duckdb"
+    with duckdb.connect(str(build_path)) as con:
+        ensure_raw_schema(con)
+    dbt, dbt_vars = resources.dbt_resource(), resources.dbt_vars(build_path)
+    # Unit tests need their models' parents to exist: built here from empty raw tables, without their data tests.
+    parents = dbt.cli(["build", "--exclude", "resource_type:test resource_type:unit_test", *dbt_vars],
+                      raise_on_error=False)
+    parents.wait()
+    assert parents.is_successful(), parents.get_error()
+    unit = dbt.cli(["test", "--select", "resource_type:unit_test", *dbt_vars], raise_on_error=False)
+    results = [e.raw_event["data"]["node_info"] for e in unit.stream_raw_events() if e.raw_event["info"]["name"] == "LogTestResult"]
+    manifest = resources.dbt_manifest()
+    assert unit.is_successful(), [r["unique_id"] for r in results if r["node_status"] != "pass"]
+    assert sorted(r["unique_id"] for r in results) == sorted(manifest["unit_tests"])
+
+
+def _dbt_build_args(result) -> dict:
+    """The arguments of the run's one `dbt build`, from the run results dbt left in its target folder."""
+    import json
+
+    target = Path(resources.dbt_project.manifest_path).parent
+    builds = [json.loads((d / "run_results.json").read_text())["args"] for d in target.glob(f"dbt_build-{result.run_id[:7]}-*")
+              if (d / "run_results.json").is_file()]
+    assert len(builds) == 1, f"{len(builds)} dbt builds in one run"
+    return builds[0]
+
+
+def test_update_warehouse_builds_incrementally_and_full_refresh_rebuilds_everything(demo_run, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from tests.conftest import copy_demo_run, set_warehouse_env
+
+    copy_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    from dagster_project.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    update = defs.resolve_job_def("update_warehouse").execute_in_process(instance=instance, raise_on_error=False)
+    assert update.success
+    args = _dbt_build_args(update)
+    assert not args.get("full_refresh") and "resource_type:seed" in " ".join(args.get("exclude") or [])  # seeds unchanged
+    rebuild = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert rebuild.success
+    assert _dbt_build_args(rebuild).get("full_refresh") is True
+    reloaded = {e.asset_key.path[0] for e in rebuild.get_asset_materialization_events()}
+    assert "reference" in reloaded
