@@ -59,7 +59,8 @@ def print_headline(path) -> None:
     print(f"\n{'=' * 96}\nHeadline figures — {banner}\n{label}\nDefinitions in force: {definition_set} (europe/ai/risk list)\n{'=' * 96}")
 
     print("\nEurope–China AI collaboration by year")
-    head = f"{'year':10} {'EU–CN works':>12} {'Europe AI':>10} {'Europe share':>13} {'China AI':>10} {'China share':>12} {'GB share w/ CN':>15}"
+    head = (f"{'year':10} {'EU–CN works':>12} {'Europe AI':>10} {'Europe share':>13} {'China AI':>10} {'China share':>12} "
+            f"{'GB share w/ CN':>15}")
     print(head)
     print("-" * len(head))
     for period in years + [span]:

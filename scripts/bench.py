@@ -328,12 +328,14 @@ def main() -> None:
         remove_partition(snaps[big])
     full = rows[big]["c"][0]
     rows["incremental"] = (full, inc)
-    inc_line = f"incremental at {big:,} works: full build {full:.1f} s, +1 % partition rebuild {inc:.1f} s ({inc / full:.0%} of full, peak {inc_rss:,.0f} MiB)"
+    inc_line = (f"incremental at {big:,} works: full build {full:.1f} s, +1 % partition rebuild {inc:.1f} s "
+                f"({inc / full:.0%} of full, peak {inc_rss:,.0f} MiB)")
     print(f"  {inc_line}", flush=True)
     real = run_realistic(real_sizes, False) if real_sizes else {}
 
     print()
-    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {sys.version.split()[0]}")
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    print(f"machine: {os.cpu_count()} cores, {memory_gib:.0f} GiB, Python {sys.version.split()[0]}")
     print(f"{'works':>10} | {'(a) scan s':>10} {'MiB':>6} | {'(b) python s':>12} {'MiB':>6} | {'(c) pipeline s':>14} {'MiB':>6}"
           f" | {'of which dbt s':>14} | {'(d) typed copy s':>16} {'MiB':>6} | {'published MiB':>13} | {'build MiB':>9} | planted figures")
     for n in sizes:

@@ -189,7 +189,7 @@ def flags_for(group: str, risk_level: str) -> dict:
     }
     flags["tags"] = "|".join(
         tag for tag, on in zip(TAGS, [flags["is_pla"], flags["is_defence_linked"], flags["is_security_linked"],
-                                     flags["is_aspi_very_high"]]) if on
+                                     flags["is_aspi_very_high"]], strict=True) if on
     )
     return flags
 

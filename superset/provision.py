@@ -63,7 +63,7 @@ class SupersetClient:
             raise SupersetError(f"{method} {path}: HTTP {exc.code}: {exc.read().decode()[:500]}") from exc
         return json.loads(text) if text else {}
 
-    def login(self) -> "SupersetClient":
+    def login(self) -> SupersetClient:
         self.token = self.request("POST", "/api/v1/security/login", {
             "username": self.username, "password": self.password, "provider": "db", "refresh": True,
         })["access_token"]

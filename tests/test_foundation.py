@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 import pytest
@@ -51,7 +49,8 @@ def test_definitions_load_and_the_graph_runs_raw_to_staging_to_marts():
     assert "openalex/works" in upstream("staging/base_openalex__works")
     assert "staging/base_openalex__works" in upstream("staging/stg_openalex__works")
     assert "marts/headline_figures" in upstream("warehouse/published")
-    groups = {graph.get(dg.AssetKey.from_user_string(k)).group_name for k in ("openalex/works", "staging/stg_openalex__works", "marts/headline_figures")}
+    keys = ("openalex/works", "staging/stg_openalex__works", "marts/headline_figures")
+    groups = {graph.get(dg.AssetKey.from_user_string(k)).group_name for k in keys}
     assert groups == {"raw", "staging", "marts"}
 
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}

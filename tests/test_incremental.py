@@ -91,7 +91,8 @@ def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
     # Works 0-9's new versions lose their authorships, topics, concepts, keywords and funding (no rows left in
     # the per-work models); 10-19's carry works 100-109's authorships, topics and funding instead.
     emptied = dict(authorships=[], topics=[], primary_topic=None, concepts=[], keywords=[], grants=None, funders=None, awards=None)
-    swapped = [{k: works[100 + i].get(k) for k in ("authorships", "topics", "primary_topic", "grants", "funders", "awards")} for i in range(10)]
+    fields = ("authorships", "topics", "primary_topic", "grants", "funders", "awards")
+    swapped = [{k: works[100 + i].get(k) for k in fields} for i in range(10)]
     c = _file(raw_dir, "2025-03-01", [_version(w, "2025-03-01T00:00:00", 2022, **emptied) for w in works[:10]]
               + [_version(w, "2025-03-01T00:00:00", 2022, **swapped[i]) for i, w in enumerate(works[10:20])]
               + [_version(w, "2025-03-01T00:00:00", 2022) for w in works[20:50]]

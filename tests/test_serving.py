@@ -83,6 +83,19 @@ def test_the_demo_run_publishes_a_1x_readable_warehouse_parquet_per_mart_and_doc
         marts = dict(con.execute(
             "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'").fetchall())
         rows = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts}
+        published_tables = set(con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall())
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    # What analysts read, and nothing of the pipeline's own: the raw layer, its state and failing test rows stay behind.
+    assert schemas == {"marts", "reference", "staging", "intermediate"}
+    with duckdb.connect(str(build), read_only=True) as con:
+        build_schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        kept = set(con.execute(
+            """select schema_name || '.' || table_name from duckdb_tables()
+               where schema_name in ('marts', 'reference', 'staging', 'intermediate') and not starts_with(table_name, 'base_')"""
+        ).fetchall())
+    assert {"raw", "pipeline_state"} <= build_schemas
+    assert published_tables == kept
+    assert published.stat().st_size < build.stat().st_size
     parquet = published.parent / "parquet"
     assert {p.stem for p in parquet.glob("*.parquet")} == set(marts)
     for mart, n in rows.items():
@@ -178,7 +191,7 @@ READER = textwrap.dedent(
             try:
                 rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
                 marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
-                loaded_at = con.execute("select max(loaded_at)::varchar from raw.dataset").fetchone()[0]
+                loaded_at = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
             finally:
                 con.close()
             queries += 1
@@ -201,7 +214,7 @@ def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a
     with duckdb.connect(str(published), read_only=True) as con:
         expected_rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
         expected_marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
-        old_load = con.execute("select max(loaded_at)::varchar from raw.dataset").fetchone()[0]
+        old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
     stop, out = tmp_path / "stop", tmp_path / "reader.json"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(published), str(stop), str(out), str(expected_rows), str(expected_marts)])
     try:

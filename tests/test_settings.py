@@ -15,7 +15,8 @@ from dagster_project.settings import PROJECT_ROOT, SettingsError, load_settings
 BAD = [
     ({"OPENALEX_SOURCE": "bogus"}, "OPENALEX_SOURCE='bogus'", "demo, snapshot, api"),
     ({"OPENALEX_SOURCE": "snapshot"}, "OPENALEX_SNAPSHOT_DIR", "not set"),
-    ({"OPENALEX_SOURCE": "snapshot", "OPENALEX_SNAPSHOT_DIR": "/no/such/folder"}, "OPENALEX_SNAPSHOT_DIR='/no/such/folder'", "not a folder"),
+    ({"OPENALEX_SOURCE": "snapshot", "OPENALEX_SNAPSHOT_DIR": "/no/such/folder"}, "OPENALEX_SNAPSHOT_DIR='/no/such/folder'",
+     "not a folder"),
     ({"OPENALEX_SOURCE": "api"}, "OPENALEX_API_KEY", "requires an API key"),
     ({"DEMO_WORKS": "many"}, "DEMO_WORKS='many'", "whole number"),
     ({"DEMO_WORKS": "0"}, "DEMO_WORKS='0'", "at least 1"),

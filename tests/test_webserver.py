@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -80,9 +79,9 @@ def webserver(tmp_path_factory):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
                     break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() - started > 120:
-                    raise RuntimeError("dagster-webserver did not answer within 120 s")
+                    raise RuntimeError("dagster-webserver did not answer within 120 s") from exc
                 time.sleep(0.5)
         yield {"gql": GraphQL(port), "root": root, "startup_s": time.monotonic() - started, "log": root / "webserver.log"}
     finally:
@@ -159,7 +158,8 @@ query($id: ID!, $cursor: String) { logsForRun(runId: $id, afterCursor: $cursor, 
                     reason="a full run through the webserver takes ~2 min: set WEBSERVER_RUN_TEST=1")
 def test_a_full_refresh_launched_through_graphql_succeeds_with_its_checks_passing(webserver):
     gql = webserver["gql"]
-    location = gql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")["workspaceOrError"]["locationEntries"][0]["name"]
+    entries = gql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")["workspaceOrError"]["locationEntries"]
+    location = entries[0]["name"]
     started = time.monotonic()
     launched = gql(LAUNCH, params={
         "selector": {"repositoryLocationName": location, "repositoryName": "__repository__", "jobName": JOB},

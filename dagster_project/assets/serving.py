@@ -52,6 +52,9 @@ OTHER_KEYS = sorted({*(k for k in dbt_build.keys if k.path[0] not in ("marts", "
 # DuckDB storage versions a 1.x client reads (a file written with 2.x storage is refused by 1.x drivers).
 READABLE_BY_1X = ("v0.", "v1.")
 RELEASES, CURRENT, PARQUET = "releases", "current", "parquet"
+# What analysts and BI tools read: the marts, the reference data, and the staged and classified works behind them
+# for drill-down. Not the raw layer, pipeline state or failing test rows (those stay in the build file).
+PUBLISHED_SCHEMAS = ("marts", "reference", "staging", "intermediate")
 STAGING_PREFIX = ".staging-"  # a release being written: never live, removed by the next publish
 
 
@@ -88,6 +91,34 @@ def export_parquet(con, out_dir: Path) -> dict[str, int]:
     return rows
 
 
+def copy_published_schemas(build: Path, out: Path) -> dict[str, int]:
+    """A new DuckDB file holding what analysts read: every table and view of PUBLISHED_SCHEMAS (but the staging
+    models' `base_` inputs). The raw layer, pipeline state and failing test rows stay in the build file, so the
+    copy grows with the study's universe, not with the snapshot. Returns the rows of each table copied."""
+    rows: dict[str, int] = {}
+    with connect(out) as con:
+        con.execute(f"attach '{build}' as build (read_only)")
+        tables = con.execute(
+            """select schema_name, table_name from duckdb_tables()
+               where database_name = 'build' and schema_name in (select unnest(?::varchar[]))
+                 and not starts_with(table_name, 'base_')
+               order by 1, 2""", [list(PUBLISHED_SCHEMAS)]).fetchall()
+        views = con.execute(
+            """select schema_name, sql from duckdb_views()
+               where database_name = 'build' and not internal and schema_name in (select unnest(?::varchar[]))""",
+            [list(PUBLISHED_SCHEMAS)]).fetchall()
+        for schema in sorted({schema for schema, _ in tables} | {schema for schema, _ in views}):
+            con.execute(f'create schema if not exists "{schema}"')
+        for schema, table in tables:
+            con.execute(f'create table "{schema}"."{table}" as select * from build."{schema}"."{table}"')
+            rows[f"{schema}.{table}"] = int(con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+        for _, sql in views:  # schema-qualified, reading `<catalog>.<schema>.<table>`: the copy keeps the catalog's name
+            con.execute(sql)
+        con.execute("detach build")
+        con.execute("checkpoint")
+    return rows
+
+
 def _swap_link(link: Path, points_to: str) -> None:
     """Make `link` a symlink to `points_to` by one rename. A regular file is replaced the same way; a folder (a
     warehouse published before releases existed, or copied without its links) is moved aside first."""
@@ -109,9 +140,9 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     staging = releases / f"{STAGING_PREFIX}{release_id}"
     staging.mkdir()
-    # The copy keeps the file's name: dbt's views name their catalog after it.
+    # The published file keeps the build file's name: dbt's views name their catalog after it.
     copy = staging / target.name
-    shutil.copyfile(build, copy)
+    copied = copy_published_schemas(build, copy)
     # The copy must open, hold every mart and be readable by 1.x clients before it goes live.
     with connect(copy, read_only=True) as con:
         version = storage_version(con)
@@ -131,7 +162,7 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
     release = releases / release_id
     os.replace(staging, release)
     return release, {"marts": len(tables), "version": version, "figures": int(figures), "label": label,
-                     "parquet_rows": parquet_rows, "published_at": published_at}
+                     "parquet_rows": parquet_rows, "published_at": published_at, "tables": len(copied)}
 
 
 def activate_release(release: Path, target: Path, keep: int = 2) -> None:
@@ -184,6 +215,9 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         "dataset_label": info["label"],
         "published_at": info["published_at"],
         "size_mib": round(target.stat().st_size / 2**20, 1),
+        "build_size_mib": round(build.stat().st_size / 2**20, 1),
+        "published_schemas": ", ".join(PUBLISHED_SCHEMAS),
+        "published_tables": info["tables"],
     })
 
 

@@ -93,7 +93,8 @@ def publish_guard(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult
     if problem:
         context.log.error(problem)
     elif fallen:
-        context.log.warning(f"{len(fallen)} headline figures fell by more than PUBLISH_MAX_SHRINK; published as PUBLISH_ALLOW_SHRINK=1 allows.")
+        context.log.warning(
+            f"{len(fallen)} headline figures fell by more than PUBLISH_MAX_SHRINK; published as PUBLISH_ALLOW_SHRINK=1 allows.")
     return dg.AssetCheckResult(
         passed=problem is None,
         description=problem,
