@@ -152,13 +152,13 @@ ASPI_GROUP_MAP = {
     "defence_industry_conglomerate": "defence_industry_conglomerate", "security_mss_mps_ccp": "public_state_security",
     "peoples_armed_police": "peoples_armed_police", "civilian_university": "civilian_university",
 }
-# STUDY.md overrides a source list's group (recorded in lists_disagree / disagreement_note).
+# docs/definitions.md overrides a source list's group (recorded in lists_disagree / disagreement_note).
 STUDY_OVERRIDES = {
     "011gh0524": (
         "peoples_armed_police",
         "seven_sons_and_pla_core lists the People's Armed Police under state_defence_agency (defence_linked); "
-        "the ASPI list groups PAP bodies as peoples_armed_police (ASPI category Military) and STUDY.md makes the "
-        "People's Armed Police security_linked: resolved by STUDY.md to peoples_armed_police (security_linked, "
+        "the ASPI list groups PAP bodies as peoples_armed_police (ASPI category Military) and docs/definitions.md makes the "
+        "People's Armed Police security_linked: resolved by docs/definitions.md to peoples_armed_police (security_linked, "
         "not defence_linked).",
     ),
 }
@@ -583,7 +583,7 @@ FIGURE_SOURCE_COLUMNS = ["metric_id", "metric", "value", "unit", "period", "geog
                          "source", "notes"]
 FIGURE_COLUMNS = FIGURE_SOURCE_COLUMNS + ["value_numeric", "warehouse_metric", "warehouse_scope", "warehouse_period",
                                           "warehouse_comparison_note"]
-# metric_id -> (warehouse_metric, scope, period, note). Only headline metrics of STUDY.md; unmapped rows stay empty.
+# metric_id -> (warehouse_metric, scope, period, note). Only headline metrics of docs/definitions.md; unmapped rows stay empty.
 FIGURE_MAP = {
     "merics_total_joint_papers": ("eu_cn_works", "EUROPE", "2017-2022", "MERICS says nearly 37,000."),
     "merics_military_linked_papers": ("eu_cn_works_defence_linked", "EUROPE", "2017-2022", ""),

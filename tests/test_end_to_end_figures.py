@@ -2,7 +2,7 @@
 
 The demo generator writes a snapshot in OpenAlex's 2026 layout (every schema era, superseded versions of some
 works, real institution and funder records, PLA / Seven Sons partners and labs known only through `lineage`)
-and computes, in plain Python from the STUDY.md definitions, the figures it planted (`expected_figures`). The
+and computes, in plain Python from the docs/definitions.md definitions, the figures it planted (`expected_figures`). The
 pipeline reads it as `OPENALEX_SOURCE=snapshot` through Dagster's full_refresh job, and every row of
 marts.headline_figures must equal the planted value. So must every row of marts.sensitivity_figures, for every
 Europe × AI × risk-list definition set the dbt vars name (`expected_sensitivity_figures`).
@@ -31,7 +31,7 @@ _VARS = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["
 # Every Europe × AI × risk-list definition named in the dbt vars.
 N_DEFINITION_SETS = len(_VARS["europe_definitions"]) * len(_VARS["ai_definitions"]) * len(_VARS["risk_list_variants"])
 
-# STUDY.md's table of headline figures: metric -> (scopes, periods). "countries" = every European country.
+# docs/definitions.md's table of headline figures: metric -> (scopes, periods). "countries" = every European country.
 STUDY_METRICS = {
     "eu_cn_works": (["EUROPE"], YEARS + [SPAN]),
     "europe_ai_works": (["EUROPE"], YEARS),

@@ -1,4 +1,4 @@
-{#- The named definition sets of the study (STUDY.md). Every mart row carries the ones in force. -#}
+{#- The named definition sets of the study (docs/definitions.md). Every mart row carries the ones in force. -#}
 
 {# The span of the study period as a label, e.g. '2017-2022'. #}
 {% macro study_span() -%}
