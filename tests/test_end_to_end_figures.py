@@ -4,7 +4,8 @@ The demo generator writes a snapshot in OpenAlex's 2026 layout (every schema era
 works, real institution and funder records, PLA / Seven Sons partners and labs known only through `lineage`)
 and computes, in plain Python from the docs/definitions.md definitions, the figures it planted (`expected_figures`). The
 pipeline reads it as `OPENALEX_SOURCE=snapshot` through Dagster's full_refresh job, and every row of
-marts.headline_figures must equal the planted value.
+marts.headline_figures must equal the planted value. So must every row of marts.sensitivity_figures, for every
+Europe × AI × risk-list definition set the dbt vars name (`expected_sensitivity_figures`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data import planted_truth
 from dagster_project.demo_data.snapshot import generate_snapshot
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import set_warehouse_env
@@ -215,8 +217,11 @@ def test_funding_is_read_from_every_schema_era(con):
     assert dupes == 0
 
 
-def test_every_built_model_and_column_is_documented(con):
+def test_every_built_model_and_column_is_documented(snapshot_run, con):
     from dagster_project.resources import dbt_manifest as manifest
+
+    # The build file holds every model; the published one leaves the staging models' base_ inputs out.
+    build = duckdb.connect(str(snapshot_run["settings"].build_path), read_only=True)
 
     nodes = [n for n in manifest()["nodes"].values() if n["resource_type"] == "model" and n["package_name"] == "eu_cn_ai"]
     undocumented = []
@@ -224,12 +229,13 @@ def test_every_built_model_and_column_is_documented(con):
         if not (node.get("description") or "").strip():
             undocumented.append(node["name"])
         documented = {name for name, col in node["columns"].items() if (col.get("description") or "").strip()}
-        built = {r[0] for r in con.execute(
+        built = {r[0] for r in build.execute(
             "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
             [node["schema"], node["name"]],
         ).fetchall()}
         assert built, f"{node['schema']}.{node['name']} was not built"
         undocumented += [f"{node['name']}.{c}" for c in sorted(built - documented)]
+    build.close()
     assert not undocumented, undocumented
 
 
@@ -339,3 +345,123 @@ def test_links_name_the_risk_entity_so_a_lab_and_its_parent_count_once(con):
            where (chinese_risk_level = 'none') <> (chinese_risk_entity_id is null)"""
     ).fetchone()[0]
     assert mismatched == 0
+
+
+# --- sensitivity figures: every definition set equals the figures planted for it ----------------------------
+
+SENSITIVITY_KEY = "metric || '|' || scope || '|' || period"
+
+
+@pytest.fixture(scope="module")
+def sensitivity_truth():
+    """Worked out in plain Python from the same generated records the snapshot holds (the generator is
+    deterministic), never from the warehouse."""
+    pool = demo.Pool.load()
+    latest, _older = demo.generate_records(N_WORKS, SEED, pool)
+    return {"latest": latest, "pool": pool, "figures": planted_truth.expected_sensitivity_figures(latest, pool)}
+
+
+def test_the_generator_plants_what_makes_each_definition_set_differ(sensitivity_truth):
+    latest, pool = sensitivity_truth["latest"], sensitivity_truth["pool"]
+    in_scope = [r for r in latest if planted_truth._in_scope(r)]
+    eu_cn = [r for r in in_scope if _countries(r) & demo.EUROPE and _countries(r) & demo.STUDY.china]
+    threshold = demo.AI_CONCEPT_MIN_SCORE
+    kinds = {(bucket, ai_topic) for r in eu_cn
+             if (score := planted_truth._concept_score(r)) is not None
+             for bucket in [("zero" if score == 0 else "below" if score < threshold else "at_or_above")]
+             for ai_topic in [planted_truth.ai_definitions(r)["topic_only"]]}
+    assert kinds == {(b, t) for b in ("zero", "below", "at_or_above") for t in (True, False)}, kinds
+    assert any(planted_truth._concept_score(r) == threshold for r in eu_cn), "no work sits on the threshold"
+    narrower = planted_truth._europes()["europe_eu27_uk"]
+    assert any(not (_countries(r) & narrower) for r in eu_cn), "no Europe–China work outside the narrower Europe"
+    risk = planted_truth._risk_by_institution(pool)
+    aspi_only = [r for r in eu_cn if not any(risk.get(i, {}).get("default") for i in _institution_ids(r))
+                 and any(risk.get(i, {}).get("wider_with_aspi_very_high") for i in _institution_ids(r))]
+    assert aspi_only, "no Europe–China work whose only risk partner is ASPI very high"
+
+
+def _countries(rec: dict) -> set[str]:
+    return {i["country_code"] for a in rec["authorships"] for i in a["institutions"]}
+
+
+def _institution_ids(rec: dict) -> set[str]:
+    return {i["id"] for a in rec["authorships"] for i in a["institutions"]}
+
+
+def test_every_sensitivity_figure_equals_the_planted_value(con, sensitivity_truth):
+    planted = sensitivity_truth["figures"]
+    rows = con.execute(
+        f"""select definition_set, {SENSITIVITY_KEY}, value, denominator_source, value_in_force, change_vs_in_force,
+                   europe_definition, ai_definition, risk_list_variant, is_definition_in_force
+            from marts.sensitivity_figures"""
+    ).fetchall()
+    got: dict[str, dict] = {}
+    for name, key, value, source, in_force, change, *parts in rows:
+        assert key not in got.setdefault(name, {}), (name, key)
+        got[name][key] = value
+        assert source == "counted from the works", (name, key, source)
+        europe, ai, risk, is_in_force = parts
+        assert name == planted_truth.definition_set_name(europe, ai, risk)
+        assert is_in_force == (name == planted_truth.definition_set_in_force())
+        want_in_force = planted[planted_truth.definition_set_in_force()][key]
+        want_change = None if value is None or not want_in_force else (value - want_in_force) / want_in_force
+        assert _same(in_force, want_in_force) and _same(change, want_change), (name, key, in_force, change)
+    assert set(got) == set(planted) and len(planted) == N_DEFINITION_SETS
+    wrong = {(name, key): (got[name].get(key, "missing"), want)
+             for name, figures in planted.items() for key, want in figures.items()
+             if key not in got[name] or not _same(got[name][key], want)}
+    extra = {(name, key) for name in got for key in got[name] if key not in planted[name]}
+    assert not wrong and not extra, (dict(list(wrong.items())[:10]), sorted(extra)[:10])
+    # The set in force is the headline, and each dimension moves the figures (the planted data is not degenerate).
+    headline = _headline(con)
+    in_force = planted[planted_truth.definition_set_in_force()]
+    assert all(_same(headline[k], v) for k, v in in_force.items() if k in headline)
+
+    def figure(name, metric, scope="EUROPE"):
+        return planted[name][f"{metric}|{scope}|{SPAN}"]
+
+    base = "eu27_uk_efta/concept_or_topic/default"
+    assert figure("eu27_uk/concept_or_topic/default", "eu_cn_works") < figure(base, "eu_cn_works")
+    scored, assigned = "eu27_uk_efta/concept_scored_or_topic/default", "eu27_uk_efta/concept_assigned_or_topic/default"
+    assert figure(assigned, "eu_cn_works") < figure(scored, "eu_cn_works") < figure(base, "eu_cn_works")
+    assert figure(assigned, "europe_ai_works") < figure(scored, "europe_ai_works") < figure(base, "europe_ai_works")
+    assert figure(assigned, "cn_ai_works", "CN") < figure(scored, "cn_ai_works", "CN") < figure(base, "cn_ai_works", "CN")
+    assert figure("eu27_uk_efta/topic_only/default", "eu_cn_works") < figure(base, "eu_cn_works")
+    assert figure("eu27_uk_efta/concept_only/default", "eu_cn_works") < figure(base, "eu_cn_works")
+    wider = "eu27_uk_efta/concept_or_topic/wider_with_aspi_very_high"
+    assert figure(wider, "eu_cn_works_defence_linked") > figure(base, "eu_cn_works_defence_linked")
+    assert figure(wider, "eu_cn_works_with_pla") == figure(base, "eu_cn_works_with_pla")
+
+
+def test_the_sensitivity_truth_follows_each_definition_on_hand_made_works():
+    """The planted truth itself, on works counted by hand: each concept score, a Swiss-only work, an ASPI partner."""
+    pool = demo.Pool.load()
+    by_ror = {i["ror"]: i for i in pool.china}
+    civil, aspi = by_ror["https://ror.org/02v51f717"], by_ror["https://ror.org/03cve4549"]  # Peking U., Tsinghua U.
+    de, ch = {"id": "I-de", "country_code": "DE"}, {"id": "I-ch", "country_code": "CH"}
+    year = demo.PERIOD[0]
+
+    def work(n, score, topic, europe, partner):
+        return {"id": f"W{n}", "publication_year": year, "language": demo.STUDY.language,
+                "concepts": [] if score is None else [{"id": demo.AI_CONCEPT, "score": score}],
+                "topics": [demo.AI_TOPIC] if topic else [demo.OTHER_TOPIC],
+                "primary_topic": demo.AI_TOPIC if topic else demo.OTHER_TOPIC,
+                "authorships": [{"institutions": [europe]}, {"institutions": [partner]}]}
+
+    threshold = demo.AI_CONCEPT_MIN_SCORE
+    works = [work(1, 0.0, False, de, civil), work(2, threshold / 2, False, de, civil), work(3, threshold, False, de, aspi),
+             work(4, None, True, ch, civil), work(5, 0.0, True, de, civil)]
+    got = planted_truth.expected_sensitivity_figures(works, pool)
+
+    def eu_cn(name, metric="eu_cn_works"):
+        return got[name][f"{metric}|EUROPE|{SPAN}"]
+
+    assert eu_cn("eu27_uk_efta/concept_or_topic/default") == 5
+    assert eu_cn("eu27_uk_efta/concept_scored_or_topic/default") == 4      # not the score-0 work without a topic
+    assert eu_cn("eu27_uk_efta/concept_assigned_or_topic/default") == 3    # nor the one below the threshold
+    assert eu_cn("eu27_uk_efta/concept_only/default") == 4
+    assert eu_cn("eu27_uk_efta/topic_only/default") == 2
+    assert eu_cn("eu27_uk/concept_or_topic/default") == 4                  # the Swiss-only work drops out
+    assert eu_cn("eu27_uk_efta/concept_or_topic/default", "eu_cn_works_defence_linked") == 0
+    assert eu_cn("eu27_uk_efta/concept_or_topic/wider_with_aspi_very_high", "eu_cn_works_defence_linked") == 1
+    assert got["eu27_uk_efta/concept_or_topic/default"][f"europe_ai_works|EUROPE|{year}"] == 5

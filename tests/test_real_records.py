@@ -101,3 +101,18 @@ def test_records_without_updated_date_take_their_partitions_date_and_say_so(real
     assert sum(1 for part, _ in derived if part == "2025-11-11") == 10
     assert len(derived) == 172
     assert all(updated == part for part, updated in derived)
+
+
+def test_each_ai_definition_keeps_the_in_scope_real_works_python_finds(real_run):
+    """The concept-score AI definitions on every real record: staging keeps, per definition (the AI concept at any
+    score, above 0, at least var ai_concept_min_score; an AI topic; their combinations), exactly the in-scope works
+    plain Python finds in the samples (tests/test_concept_scores_real_records.py)."""
+    from tests.test_concept_scores_real_records import STAGING_RULES, expected_work_ids, latest_works, staged_work_ids
+
+    assert real_run["result"].success
+    want = expected_work_ids()
+    with duckdb.connect(str(real_run["settings"].build_path), read_only=True) as con:
+        got = staged_work_ids(con, set(latest_works()))
+    for name in STAGING_RULES:
+        assert got[name] == want[name], (name, sorted(got[name] - want[name]), sorted(want[name] - got[name]))
+    assert want["concept_score_at_least_min"] < want["concept_score_above_0"] < want["concept_any_score"]

@@ -4,7 +4,10 @@ Works are synthetic; the institutions and funders they cite are real OpenAlex/RO
 demo_pool/PROVENANCE.md). Proportions follow the study: most works are not Europe–China, EU–CN is
 about 5-10 % of Europe's AI output and rising, the UK is on about half of EU–CN works, a few partners
 are PLA or Seven Sons, and all four OpenAlex schema eras appear. Some works appear twice, in an older
-and a newer partition, with the newer record changed: only the newest may count.
+and a newer partition, with the newer record changed: only the newest may count. What separates the sensitivity
+figures' definition sets is planted too: the AI concept listed at score 0, below and at the assignment threshold,
+with and without an AI topic; Chinese partners ASPI rates very high that no list calls defence-linked; works
+whose only European institutions are Swiss or Norwegian, outside the narrower Europe (EU27 + UK).
 
 `generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
 and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
@@ -20,15 +23,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..study_definitions import dbt_vars
 from . import study
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 5  # 5: the truth holds the institution profiles
+GENERATOR_VERSION = 6  # 6: the AI concept at scores 0, below and at the assignment threshold
 STUDY = study.load()
 PERIOD = STUDY.period
 EUROPE = STUDY.europe
 YEARS = list(range(PERIOD[0] - 1, PERIOD[1] + 2))  # one year either side of the study period
 AI_CONCEPT = STUDY.ai_concept
+# The sensitivity dimensions the dbt vars name, beside the definitions in force (dbt/dbt_project.yml).
+DBT_VARS = dbt_vars(required=("ai_concept_min_score", "ai_broad_extra_subfield_id", "ai_definition", "ai_definitions",
+                              "europe_definitions", "risk_list_variant", "risk_list_variants"))
+AI_CONCEPT_MIN_SCORE = float(DBT_VARS["ai_concept_min_score"])
 TUM_ROR = "https://ror.org/02kkvpp62"
 # Share of Europe–China works each European country takes part in (the UK near half, as MERICS found).
 EU_CN_COUNTRY_WEIGHTS = {
@@ -117,6 +125,15 @@ class Pool:
         return [i for group in self.europe.values() for i in group] + self.china + self.other
 
 
+def _ai_score(n: int, assigned: float) -> float:
+    """The AI concept's score on work `n`. As in real records, some works list the concept at 0 or below the
+    assignment threshold (var ai_concept_min_score), with and without an AI topic, so the concept-score AI
+    definitions differ from the others; of ten works one lists it at 0, two below the threshold and one exactly on
+    it. Taken from the work's number, not the random stream, so every other planted figure stays as it was."""
+    below = round(AI_CONCEPT_MIN_SCORE * 0.4, 6)
+    return {0: 0.0, 3: below, 6: AI_CONCEPT_MIN_SCORE, 7: below}.get(n % 10, assigned)
+
+
 def _public(inst: dict) -> dict:
     """An institution as it appears inside a work's authorship."""
     return {k: inst[k] for k in ("id", "display_name", "ror", "country_code", "type", "lineage")}
@@ -170,10 +187,10 @@ class _Generator:
         concepts = [{"id": "https://openalex.org/C41008148", "display_name": "Computer science", "level": 0, "score": 0.6}]
         topics = [OTHER_TOPIC]
         if ai_roll < 0.35:
-            concepts.append({"id": AI_CONCEPT, "display_name": "Artificial intelligence", "level": 1, "score": 0.5})
+            concepts.append({"id": AI_CONCEPT, "display_name": "Artificial intelligence", "level": 1, "score": _ai_score(n, 0.5)})
             topics = [AI_TOPIC]
         elif ai_roll < 0.6:
-            concepts.append({"id": AI_CONCEPT, "display_name": "Artificial intelligence", "level": 1, "score": 0.4})
+            concepts.append({"id": AI_CONCEPT, "display_name": "Artificial intelligence", "level": 1, "score": _ai_score(n, 0.4)})
         elif ai_roll < 0.82:
             topics = [AI_TOPIC, OTHER_TOPIC]
         elif ai_roll < 0.9:

@@ -1,0 +1,151 @@
+"""marts.sensitivity_figures when the source is the OpenAlex API: the whole full_refresh job fetches from the local
+OpenAlex stand-in (real HTTP, real pyalex, real fixture records plus demo works) and builds the warehouse.
+
+The API's group_by counts are fetched for the definitions in force only, and the API's filters cannot express a
+concept-score AI definition, so only the set in force may take its denominators from them; every other set says
+its denominators are not available rather than mixing counts of two populations. Every figure is checked against
+what the stand-in holds, worked out in plain Python (demo_data.planted_truth), never read back from the warehouse.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.demo_data import generator as demo
+from dagster_project.demo_data import planted_truth
+from tests.conftest import set_warehouse_env
+
+sys.path.insert(0, str(Path(__file__).parent))
+from openalex_standin import StandIn, load_dataset  # noqa: E402
+
+pytestmark = pytest.mark.slow  # one whole job run
+
+KEY = "oa-sensitivity-KEY-3b9e"
+DEMO_WORKS = 2000
+SEED = 31
+IN_FORCE = planted_truth.definition_set_in_force()
+SPAN = f"{demo.PERIOD[0]}-{demo.PERIOD[1]}"
+YEARS = [str(y) for y in range(demo.PERIOD[0], demo.PERIOD[1] + 1)]
+API_SOURCE = "OpenAlex API group_by counts"
+NUMERATORS = ("eu_cn_works", "eu_cn_works_with_pla", "eu_cn_works_defence_linked")
+DENOMINATORS = ("europe_ai_works", "cn_ai_works")
+
+
+def _up_to_publish(defs) -> list[dg.AssetKey]:
+    """Every asset of the job up to the published warehouse, not the docs site or the report."""
+    graph = defs.resolve_asset_graph()
+    after_publish = dg.AssetSelection.assets(dg.AssetKey(["warehouse", "published"])).downstream(include_self=False)
+    return sorted((dg.AssetSelection.all() - after_publish).resolve(graph), key=str)
+
+
+@pytest.fixture(scope="module")
+def api_run(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("sensitivity_api")
+    dataset = load_dataset(DEMO_WORKS, SEED)
+    with StandIn(dataset, api_key=KEY) as server:
+        set_warehouse_env(mp, root, OPENALEX_SOURCE="api", OPENALEX_API_KEY=KEY, OPENALEX_API_URL=server.url)
+        from dagster_project.definitions import defs
+        from dagster_project.settings import load_settings
+
+        result = defs.resolve_job_def("full_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=_up_to_publish(defs)
+        )
+        settings = load_settings()
+    rows = []
+    if result.success:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            rows = con.execute(
+                """select definition_set, ai_definition, is_definition_in_force, denominator_source,
+                          metric || '|' || scope || '|' || period, value
+                   from marts.sensitivity_figures"""
+            ).fetchall()
+    mp.undo()
+    # What the stand-in holds, in plain Python: every figure of every set, counted over all its works.
+    truth = planted_truth.expected_sensitivity_figures(dataset.works, demo.Pool.load())
+    yield {"result": result, "rows": rows, "truth": truth}
+
+
+@pytest.fixture(scope="module")
+def mart(api_run):
+    failed = [e.message for e in api_run["result"].all_events if e.is_failure]
+    assert api_run["result"].success, failed[:3]
+    out: dict[str, dict] = {}
+    for name, ai, in_force, source, key, value in api_run["rows"]:
+        entry = out.setdefault(name, {"ai": ai, "in_force": in_force, "sources": set(), "figures": {}})
+        entry["sources"].add(source)
+        entry["figures"][key] = value
+    return out
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_the_set_in_force_takes_its_denominators_from_the_api_counts(mart, api_run):
+    assert [n for n, e in mart.items() if e["in_force"]] == [IN_FORCE]
+    assert mart[IN_FORCE]["sources"] == {API_SOURCE}
+    assert [n for n, e in mart.items() if API_SOURCE in e["sources"]] == [IN_FORCE]
+    # Numerators come from the fetched works, denominators from the API's counts: both equal the stand-in's works.
+    want = api_run["truth"][IN_FORCE]
+    got = mart[IN_FORCE]["figures"]
+    assert set(got) == set(want)
+    wrong = {k: (got[k], want[k]) for k in want if not _same(got[k], want[k])}
+    assert not wrong, wrong
+    # Not degenerate: Europe–China works, risk partners and denominators in every year.
+    assert want[f"eu_cn_works_with_pla|EUROPE|{SPAN}"] > 0 and want[f"eu_cn_works_defence_linked|EUROPE|{SPAN}"] > 0
+    assert all(want[f"europe_ai_works|EUROPE|{y}"] > want[f"eu_cn_works|EUROPE|{y}"] > 0 for y in YEARS)
+
+
+def test_every_other_set_has_no_denominators_and_says_why(mart):
+    others = {n: e for n, e in mart.items() if n != IN_FORCE}
+    assert len(others) == len(mart) - 1 > 0
+    concept_score = {n for n, e in others.items() if e["ai"] in ("concept_scored_or_topic", "concept_assigned_or_topic")}
+    assert concept_score, "the dbt vars name no concept-score AI definition"
+    for name, entry in others.items():
+        assert len(entry["sources"]) == 1 and next(iter(entry["sources"])).startswith("not available: "), name
+        figures = entry["figures"]
+        known = [k for k, v in figures.items() if k.split("|")[0] in DENOMINATORS and v is not None]
+        shares = [k for k, v in figures.items()
+                  if k.split("|")[0] in ("europe_share_with_cn", "cn_share_with_europe") and v is not None]
+        assert not known and not shares, (name, known[:3], shares[:3])
+        assert sum(1 for k in figures if k.split("|")[0] in DENOMINATORS) == len(YEARS) + 2, name
+
+
+def test_numerators_of_sets_inside_the_fetched_population_equal_the_stand_ins_works(mart, api_run):
+    """The API fetch returns the works of the definitions in force; a set whose Europe and AI definition are
+    narrower counts its numerators from those works, and they must equal the stand-in's."""
+    checked = 0
+    for name, entry in mart.items():
+        if entry["ai"] == "broad":  # wider than the fetch: see the next test
+            continue
+        want = api_run["truth"][name]
+        got = entry["figures"]
+        keys = [k for k in want if k.split("|")[0] in NUMERATORS]
+        wrong = {k: (got.get(k), want[k]) for k in keys if not _same(got.get(k), want[k])}
+        assert not wrong, (name, wrong)
+        checked += 1
+    assert checked >= len(mart) - 6
+    # The concept-score sets count fewer works than the set in force on the same works.
+    scored = IN_FORCE.replace("/concept_or_topic/", "/concept_assigned_or_topic/")
+    assert api_run["truth"][scored][f"eu_cn_works|EUROPE|{SPAN}"] < api_run["truth"][IN_FORCE][f"eu_cn_works|EUROPE|{SPAN}"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "The API fetch asks only for the works of the AI definition in force (AI concept or subfield 1702), so in API "
+    "mode the 'broad' definition (also subfield 1707) counts its numerators over too few works, and its rows do not "
+    "say so (denominator_source speaks of denominators only)."))
+def test_broad_numerators_in_api_mode_equal_the_stand_ins_works(mart, api_run):
+    for name, entry in mart.items():
+        if entry["ai"] != "broad":
+            continue
+        want = api_run["truth"][name]
+        assert all(_same(entry["figures"][k], v) for k, v in want.items() if k.split("|")[0] in NUMERATORS), name
