@@ -70,7 +70,7 @@ def test_full_refresh_builds_and_publishes_the_warehouse(demo_run):
     assert settings.warehouse_path.exists() and str(settings.warehouse_path).startswith(str(demo_run["root"]))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-        assert {"raw", "staging", "intermediate", "marts", "reference"} <= schemas
+        assert {"staging", "intermediate", "marts", "reference"} <= schemas and "raw" not in schemas
         rows = con.execute(
             "select period, value, dataset_label from marts.headline_figures where metric = 'eu_cn_works' order by period"
         ).fetchall()

@@ -19,3 +19,9 @@
 {% macro ai_definition_follows_api_counts(definition=none) -%}
     {{ return((definition or var('ai_definition')) == 'concept_or_topic') }}
 {%- endmacro %}
+
+{# Whether the works of an AI definition are all among those the API fetch asks for (the definition in force's
+   concept OR subfield): every definition but `broad` (which adds a subfield) is. #}
+{% macro ai_definition_within_api_fetch(definition) -%}
+    {{ return(definition != 'broad') }}
+{%- endmacro %}

@@ -39,7 +39,8 @@ definition_sets as (
         '{{ r }}' as risk_list_variant,
         {{ 'true' if (e == var('europe_definition') and a == var('ai_definition')
             and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force,
-        {{ 'true' if ai_definition_follows_api_counts(a) else 'false' }} as ai_follows_api_counts
+        {{ 'true' if ai_definition_follows_api_counts(a) else 'false' }} as ai_follows_api_counts,
+        {{ 'true' if ai_definition_within_api_fetch(a) else 'false' }} as ai_within_api_fetch
     {{ 'union all' if not loop.last }}
     {%- endfor %}
     {{ 'union all' if not loop.last }}
@@ -99,11 +100,50 @@ count_mode as (
     select count(*) > 0 as uses_api_counts from api_counts
 ),
 
+-- Whether each Europe definition's countries are all within the Europe in force (the countries the API fetch
+-- asked for): only then are its works all among those fetched.
+europe_within_fetch as (
+    select
+    {%- for e in europe_defs %}
+        bool_and(not is_{{ e }} or is_european) as within_{{ e }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ ref('stg_reference__countries') }}
+),
+
+sets_known as (
+    select
+        definition_sets.*,
+        -- In API mode the works are those the fetch asked for: a set's counts of works are complete only if its
+        -- AI and Europe definitions are within the ones in force.
+        not count_mode.uses_api_counts
+        or (
+            definition_sets.ai_within_api_fetch
+            and case definition_sets.europe_definition
+                {%- for e in europe_defs %}
+                when '{{ e }}' then europe_within_fetch.within_{{ e }}
+                {%- endfor %}
+            end
+        ) as numerators_complete,
+        case
+            when not count_mode.uses_api_counts then 'counted from the works'
+            when definition_sets.ai_within_api_fetch
+                and case definition_sets.europe_definition
+                    {%- for e in europe_defs %}
+                    when '{{ e }}' then europe_within_fetch.within_{{ e }}
+                    {%- endfor %}
+                end then 'counted from the works the API fetch returned'
+            else 'not available: wider than the works the API fetch asked for (the definitions in force)'
+        end as numerator_source
+    from definition_sets
+    cross join count_mode
+    cross join europe_within_fetch
+),
+
 per_year as (
     select
         definition_sets.*,
         years.publication_year,
-        coalesce(counted.eu_cn_works, 0) as eu_cn_works,
+        case when definition_sets.numerators_complete then coalesce(counted.eu_cn_works, 0) end as eu_cn_works,
         case
             when not count_mode.uses_api_counts then 'counted from the works'
             when definition_sets.is_definition_in_force and definition_sets.ai_follows_api_counts then 'OpenAlex API group_by counts'
@@ -118,9 +158,11 @@ per_year as (
             when not count_mode.uses_api_counts then coalesce(counted.cn_ai_works, 0)
             when definition_sets.is_definition_in_force and definition_sets.ai_follows_api_counts then cn_counts.works_count
         end as cn_ai_works,
-        coalesce(counted.eu_cn_works_with_pla, 0) as eu_cn_works_with_pla,
-        coalesce(counted.eu_cn_works_defence_linked, 0) as eu_cn_works_defence_linked
-    from definition_sets
+        case when definition_sets.numerators_complete then coalesce(counted.eu_cn_works_with_pla, 0) end
+            as eu_cn_works_with_pla,
+        case when definition_sets.numerators_complete then coalesce(counted.eu_cn_works_defence_linked, 0) end
+            as eu_cn_works_defence_linked
+    from sets_known as definition_sets
     cross join years
     cross join count_mode
     left join counted
@@ -140,74 +182,92 @@ span as (
         risk_list_variant,
         is_definition_in_force,
         denominator_source,
-        sum(eu_cn_works) as eu_cn_works,
+        numerator_source,
+        -- NULL when a year's is unknown (API mode, a definition wider than the fetch).
+        case when count(eu_cn_works) = count(*) then sum(eu_cn_works) end as eu_cn_works,
         -- A span denominator is known only when every year's is.
         case when count(europe_ai_works) = count(*) then sum(europe_ai_works) end as europe_ai_works,
         case when count(cn_ai_works) = count(*) then sum(cn_ai_works) end as cn_ai_works,
-        sum(eu_cn_works_with_pla) as eu_cn_works_with_pla,
-        sum(eu_cn_works_defence_linked) as eu_cn_works_defence_linked
+        case when count(eu_cn_works_with_pla) = count(*) then sum(eu_cn_works_with_pla) end as eu_cn_works_with_pla,
+        case when count(eu_cn_works_defence_linked) = count(*) then sum(eu_cn_works_defence_linked) end
+            as eu_cn_works_defence_linked
     from per_year
-    group by definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source
+    group by
+        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
+        numerator_source
 ),
 
 long as (
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
     from per_year
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
     from per_year
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from per_year
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from per_year
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
     from span
     union all
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        numerator_source,
         'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
     from span
 ),

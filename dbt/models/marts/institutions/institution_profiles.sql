@@ -70,7 +70,10 @@ partner_counts as (
                 partner_risk_entity_name := partner_risk_entity_name,
                 eu_cn_works := eu_cn_works
             ),
-            partner_risk_rank * 1000000 + eu_cn_works
+            -- The highest risk, then the most works; the partner id settles a tie, so every build picks the same.
+            struct_pack(
+                risk_rank := partner_risk_rank, works := eu_cn_works, partner_institution_id := partner_institution_id
+            )
         ) as riskiest_partner
     from partners_ranked
     group by institution_id
