@@ -16,9 +16,12 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dagster_project.settings import DBT_PROJECT_DIR
+
+pytestmark = pytest.mark.slow  # a whole job run
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "openalex" / "samples"
 VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]

@@ -8,8 +8,11 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project import resources
+
+pytestmark = pytest.mark.slow  # dbt builds
 
 PACKAGE = Path(resources.__file__).parent
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
@@ -59,6 +60,7 @@ def _materialised(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
+@pytest.mark.slow
 def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goes_on(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
     bad = [
@@ -89,6 +91,7 @@ def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goe
     assert "marts/headline_figures" in _materialised(result)
 
 
+@pytest.mark.slow
 def test_too_many_bad_raw_lines_stop_the_run_at_the_raw_layer(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
     _rewrite_part(root, "works", lambda lines: [line if i % 20 else line[:-5] for i, line in enumerate(lines)])
@@ -101,6 +104,7 @@ def test_too_many_bad_raw_lines_stop_the_run_at_the_raw_layer(monkeypatch, tmp_p
     assert not (tmp_path / "warehouse" / "openalex.duckdb").exists()
 
 
+@pytest.mark.slow
 def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
 
@@ -121,6 +125,7 @@ def test_an_institution_with_an_unknown_country_code_stops_the_run(monkeypatch, 
     assert not any(k.startswith(("staging/", "marts/", "warehouse/")) for k in _materialised(result))
 
 
+@pytest.mark.slow
 def test_an_unknown_country_code_on_a_work_stops_the_marts_at_staging(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
 
@@ -152,6 +157,7 @@ def test_an_unknown_country_code_on_a_work_stops_the_marts_at_staging(monkeypatc
     assert [e.step_key for e in dbt_steps] == ["dbt_build"]
 
 
+@pytest.mark.slow
 def test_a_share_above_one_stops_publication_and_keeps_the_failing_rows(monkeypatch, tmp_path):
     root = _snapshot(tmp_path)
     # Denominators that undercount (as a stale API group_by could): Europe's 2019 output, and each of its

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dagster_project.settings import DBT_PROJECT_DIR
+
+pytestmark = pytest.mark.slow  # dbt show
 
 DBT = Path(sys.executable).parent / "dbt"
 

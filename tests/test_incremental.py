@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.demo_data.generator import generate_records
 from dagster_project.demo_data.snapshot import write_jsonl_gz
 from dagster_project.ingest.loader import load_files, prune_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.settings import DBT_PROJECT_DIR
+
+pytestmark = pytest.mark.slow  # whole job runs and dbt builds
 
 DBT = Path(sys.executable).parent / "dbt"
 

@@ -22,6 +22,8 @@ from dagster_project.demo_data.generator import generate_records
 from dagster_project.demo_data.snapshot import write_jsonl_gz
 from tests.conftest import set_warehouse_env
 
+pytestmark = pytest.mark.slow  # a whole job run
+
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "openalex" / "samples"
 ENTITIES = ("works", "institutions", "funders")
 SYNTHETIC_WORKS = 300

@@ -228,6 +228,7 @@ def test_committed_seeds_are_what_the_build_script_makes(tmp_path):
             f"seeds/{seed}.csv is stale: run python scripts/build_seeds.py ../shared")
 
 
+@pytest.mark.slow
 def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path):
     """`dbt build` of the seeds plus every test whose parents are all seeds (property-file tests and
     dbt/tests/reference), in a temporary DuckDB file and target folder."""

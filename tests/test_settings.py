@@ -59,6 +59,7 @@ def test_make_run_prints_one_line_and_exits_2_on_a_bad_setting(tmp_path):
     assert done.stderr.strip().splitlines() == ["OPENALEX_SOURCE='bogus' is not valid: expected one of demo, snapshot, api."]
 
 
+@pytest.mark.slow
 def test_the_code_location_refuses_to_load_with_the_same_sentence(tmp_path):
     dagster = Path(sys.executable).parent / "dagster"
     done = subprocess.run([str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"], cwd=PROJECT_ROOT,

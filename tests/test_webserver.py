@@ -25,6 +25,8 @@ import pytest
 
 from tests.conftest import DEMO_WORKS_FOR_TESTS
 
+pytestmark = pytest.mark.slow  # the Dagster webserver
+
 ROOT = Path(__file__).resolve().parent.parent
 JOB = "full_refresh"
 
