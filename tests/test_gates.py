@@ -75,7 +75,7 @@ def test_bad_raw_lines_are_quarantined_with_file_line_and_reason_and_the_run_goe
     quarantine = checks["openalex/works:quarantine"]
     assert not quarantine.passed and quarantine.severity == dg.AssetCheckSeverity.WARN
     assert checks["openalex/works:reconciliation"].passed
-    settings_root = tmp_path / "warehouse" / "openalex.duckdb"
+    settings_root = tmp_path / "warehouse" / "build" / "openalex.duckdb"  # the raw layer stays in the build file
     with duckdb.connect(str(settings_root), read_only=True) as con:
         rows = con.execute("select file, line, reason from raw.quarantine order by line").fetchall()
         records, loaded, outside, quarantined = con.execute(
