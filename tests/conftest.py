@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 DEMO_WORKS_FOR_TESTS = 3000
+DEMO_SEED_FOR_TESTS = 20
 
 # Fixtures that run a whole Dagster job: a test using one is slow (`make test-fast` leaves it out).
 WHOLE_JOB_FIXTURES = {"demo_run", "snapshot_run"}
@@ -32,6 +37,7 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
     monkeypatch.setenv("RAW_DIR", str(root / "raw"))
     monkeypatch.setenv("WAREHOUSE_PATH", str(root / "warehouse" / "openalex.duckdb"))
     monkeypatch.setenv("DEMO_WORKS", str(DEMO_WORKS_FOR_TESTS))
+    monkeypatch.setenv("DEMO_SEED", str(DEMO_SEED_FOR_TESTS))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     for name, value in extra.items():
@@ -67,3 +73,45 @@ def demo_run(tmp_path_factory, session_monkeypatch):
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     docs = defs.resolve_job_def("docs").execute_in_process(instance=instance, raise_on_error=False) if result.success else None
     return {"result": result, "docs_result": docs, "root": root, "settings": load_settings()}
+
+
+@pytest.fixture(scope="session")
+def rerun(demo_run, tmp_path_factory):
+    """The incremental job (update_warehouse) run again over the session's warehouse and landing zone, nothing
+    changed, while another process reads the published file ten times a second; shared by the tests that check
+    what a rerun skips, what it publishes and what readers saw meanwhile."""
+    import dagster as dg
+    import duckdb
+
+    root = tmp_path_factory.mktemp("rerun")
+    published = copy_demo_run(demo_run, root)
+    mp = pytest.MonkeyPatch()
+    set_warehouse_env(mp, root)
+    # The landing zone the session's run loaded (raw files are known by path, size and sha256).
+    mp.setenv("RAW_DIR", str(demo_run["settings"].raw_dir))
+    try:
+        from dagster_project.definitions import defs
+        from dagster_project.run import JOB
+        from dagster_project.settings import load_settings
+
+        settings = load_settings()
+        with duckdb.connect(str(published), read_only=True) as con:
+            before = con.execute("select * from marts.headline_figures order by all").fetchall()
+            marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+            old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
+        stop, out = root / "reader.stop", root / "reader.json"
+        reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warehouse_reader.py")), str(published),
+                                   str(stop), str(out), str(len(before)), str(marts)])
+        try:
+            time.sleep(1.0)
+            started = time.monotonic()
+            result = defs.resolve_job_def(JOB).execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+            run_seconds = time.monotonic() - started
+            time.sleep(1.0)
+        finally:
+            stop.touch()
+            reader.wait(timeout=60)
+    finally:
+        mp.undo()
+    return {"result": result, "settings": settings, "published": published, "figures_before": before,
+            "old_load": old_load, "reader": json.loads(out.read_text()), "run_seconds": run_seconds}

@@ -3,28 +3,27 @@
 The demo generator writes a snapshot in OpenAlex's 2026 layout (every schema era, superseded versions of some
 works, real institution and funder records, PLA / Seven Sons partners and labs known only through `lineage`)
 and computes, in plain Python from the docs/definitions.md definitions, the figures it planted (`expected_figures`). The
-pipeline reads it as `OPENALEX_SOURCE=snapshot` through Dagster's full_refresh job, and every row of
-marts.headline_figures must equal the planted value. So must every row of marts.sensitivity_figures, for every
+pipeline reads it (the demo source: the session's full_refresh run, shared with the other read-only tests), and
+every row of marts.headline_figures must equal the planted value. So must every row of marts.sensitivity_figures, for every
 Europe × AI × risk-list definition set the dbt vars name (`expected_sensitivity_figures`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 
-import dagster as dg
 import duckdb
 import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
 from dagster_project.demo_data import planted_truth
-from dagster_project.demo_data.snapshot import generate_snapshot
 from dagster_project.settings import PROJECT_ROOT
-from tests.conftest import set_warehouse_env
+from tests.conftest import DEMO_SEED_FOR_TESTS, DEMO_WORKS_FOR_TESTS
 
-N_WORKS = 3000
-SEED = 20
+N_WORKS = DEMO_WORKS_FOR_TESTS
+SEED = DEMO_SEED_FOR_TESTS
 YEARS = [str(y) for y in range(demo.PERIOD[0], demo.PERIOD[1] + 1)]
 SPAN = f"{demo.PERIOD[0]}-{demo.PERIOD[1]}"
 _VARS = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["vars"]
@@ -53,39 +52,22 @@ STUDY_METRICS = {
 }
 
 
-def _up_to_publish(defs) -> list[dg.AssetKey]:
-    """Every asset of the job up to the published warehouse (raw → staging → marts → publish), not the docs site
-    or the report built from the published file."""
-    graph = defs.resolve_asset_graph()
-    after_publish = dg.AssetSelection.assets(dg.AssetKey(["warehouse", "published"])).downstream(include_self=False)
-    return sorted((dg.AssetSelection.all() - after_publish).resolve(graph), key=str)
-
-
 @pytest.fixture(scope="module")
-def snapshot_run(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("snapshot_run")
-    snapshot_dir = root / "openalex-snapshot"
-    truth = generate_snapshot(snapshot_dir, N_WORKS, SEED)
-    set_warehouse_env(mp, root, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(snapshot_dir))
-    from dagster_project.definitions import defs
-    from dagster_project.settings import load_settings
-
-    job = defs.resolve_job_def("full_refresh")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=_up_to_publish(defs)
-    )
-    settings = load_settings()
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True) if result.success else None
-    yield {"result": result, "truth": truth, "settings": settings, "con": con}
+def snapshot_run(demo_run):
+    """The session's demo run (a generated snapshot in OpenAlex's layout, through the full_refresh job) and the
+    truth the generator planted in it (saved beside the snapshot)."""
+    settings = demo_run["settings"]
+    truth = json.loads((settings.raw_dir / "demo" / "snapshot" / "truth.json").read_text())
+    assert truth["params"]["n_works"] == N_WORKS and truth["params"]["seed"] == SEED
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True) if demo_run["result"].success else None
+    yield {"result": demo_run["result"], "truth": truth, "settings": settings, "con": con}
     if con is not None:
         con.close()
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
 def con(snapshot_run):
-    assert snapshot_run["result"].success, "the full_refresh run on the snapshot failed"
+    assert snapshot_run["result"].success, "the full_refresh run on the demo snapshot failed"
     return snapshot_run["con"]
 
 
@@ -158,7 +140,7 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
             "agg_risk_entity_partners"} <= set(marts)
     for mart in marts:
         labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
-        assert labels == [(f"OpenAlex snapshot at {snapshot_run['settings'].snapshot_dir}",)], mart
+        assert labels == [(f"SYNTHETIC demo data (seed {SEED}, {N_WORKS} works) — not real OpenAlex figures",)], mart
         sets = con.execute(f"select count(distinct definition_set) from marts.{mart}").fetchone()[0]
         assert sets == (N_DEFINITION_SETS if mart == "sensitivity_figures" else 1), mart
     assert con.execute("select distinct definition_set from marts.headline_figures").fetchall() == [

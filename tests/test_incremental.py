@@ -130,23 +130,8 @@ def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
     assert by_id[short(works[120])] == first[short(works[120])]  # untouched
 
 
-def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_same_figures(demo_run, tmp_path, monkeypatch):
-    import dagster as dg
-
-    from tests.conftest import copy_demo_run, set_warehouse_env
-
-    published = copy_demo_run(demo_run, tmp_path)
-    set_warehouse_env(monkeypatch, tmp_path)
-    # The same landing zone the session's run loaded (raw files are known by path, size and sha256): nothing in it
-    # changed, so nothing may be read again.
-    monkeypatch.setenv("RAW_DIR", str(demo_run["settings"].raw_dir))
-    with duckdb.connect(str(published), read_only=True) as con:
-        before = con.execute("select * from marts.headline_figures order by all").fetchall()
-    from dagster_project.definitions import defs
-    from dagster_project.run import JOB
-    from dagster_project.settings import load_settings
-
-    result = defs.resolve_job_def(JOB).execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_same_figures(rerun):
+    result = rerun["result"]
     assert result.success
     raw = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
            if e.asset_key.path[0] == "openalex" and "files" in e.materialization.metadata}
@@ -156,11 +141,11 @@ def test_a_rerun_on_unchanged_data_reloads_no_file_and_no_seed_and_gives_the_sam
     materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
     assert "reference" not in materialized, "unchanged seeds are not reloaded"
     assert {"staging", "marts", "warehouse"} <= materialized
-    with duckdb.connect(str(load_settings().build_path), read_only=True) as con:
+    with duckdb.connect(str(rerun["settings"].build_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.load_log").fetchone()[0] == con.execute(
             "select count(distinct file) from raw.load_log").fetchone()[0]
-    with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select * from marts.headline_figures order by all").fetchall() == before
+    with duckdb.connect(str(rerun["published"]), read_only=True) as con:
+        assert con.execute("select * from marts.headline_figures order by all").fetchall() == rerun["figures_before"]
 
 
 AI_CONCEPT = {"id": "https://openalex.org/C154945302", "display_name": "Artificial intelligence", "level": 1, "score": 0.0}

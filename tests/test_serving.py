@@ -10,10 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -178,64 +174,18 @@ def test_a_warehouse_published_before_releases_is_taken_over_by_rename(tmp_path)
 
 # --- readers during a run ---------------------------------------------------------------------------------------
 
-READER = textwrap.dedent(
-    """
-    import json, os, sys, time
-    import duckdb
-    path, stop, out, expected_rows, expected_marts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    queries, errors, incomplete, loads, started = 0, [], [], set(), time.monotonic()
-    while not os.path.exists(stop):
-        t0 = time.monotonic()
-        try:
-            con = duckdb.connect(path, read_only=True)  # a fresh connection each time, like a BI tool with no pool
-            try:
-                rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
-                marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
-                loaded_at = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
-            finally:
-                con.close()
-            queries += 1
-            loads.add(loaded_at)
-            if rows != expected_rows or marts != expected_marts:
-                incomplete.append([rows, marts])
-        except Exception as exc:  # a lock error or a half-written file would land here
-            errors.append(f"{type(exc).__name__}: {exc}"[:300])
-        time.sleep(max(0.0, 0.1 - (time.monotonic() - t0)))
-    json.dump({"queries": queries, "errors": errors, "incomplete": incomplete, "warehouses_seen": sorted(loads),
-               "seconds": round(time.monotonic() - started, 1)}, open(out, "w"))
-    """
-)
-
-
 @pytest.mark.slow
-def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a_full_run(demo_run, tmp_path, monkeypatch):
-    published = copy_demo_run(demo_run, tmp_path)
-    set_warehouse_env(monkeypatch, tmp_path)
-    with duckdb.connect(str(published), read_only=True) as con:
-        expected_rows = con.execute("select count(*) from marts.headline_figures").fetchone()[0]
-        expected_marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
-        old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
-    stop, out = tmp_path / "stop", tmp_path / "reader.json"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(published), str(stop), str(out), str(expected_rows), str(expected_marts)])
-    try:
-        time.sleep(1.0)
-        from dagster_project.definitions import defs
-
-        started = time.monotonic()
-        result = defs.resolve_job_def("update_warehouse").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        run_seconds = time.monotonic() - started
-        time.sleep(1.0)
-    finally:
-        stop.touch()
-        reader.wait(timeout=60)
-    assert result.success
-    seen = json.loads(out.read_text())
+def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a_run(rerun):
+    """tests/warehouse_reader.py queried the published file ten times a second, each time on a fresh connection,
+    through a whole update_warehouse run that published a new load."""
+    assert rerun["result"].success
+    seen, run_seconds = rerun["reader"], rerun["run_seconds"]
     print(f"\nreader: {seen['queries']} queries in {seen['seconds']} s during a {run_seconds:.0f} s run; "
           f"errors {len(seen['errors'])}, incomplete {len(seen['incomplete'])}, warehouses seen {len(seen['warehouses_seen'])}")
     assert seen["errors"] == []
     assert seen["incomplete"] == []
     assert seen["queries"] >= 2 * run_seconds  # it kept querying through the run (10 a second when idle)
-    assert old_load in seen["warehouses_seen"]
+    assert rerun["old_load"] in seen["warehouses_seen"]
     assert len(seen["warehouses_seen"]) == 2, "the reader should see the old warehouse, then the new one"
 
 

@@ -220,6 +220,11 @@ def _build_args(context: dg.AssetExecutionContext, build_path: Path, manifest: M
     if not full_refresh and fingerprints.get("reference") == reference and seed_tables <= reference_tables:
         context.log.info(f"Reference seeds unchanged since their last load and tests ({reference[:12]}): not reloaded")
         excluded.append("resource_type:seed")
+        if not context.is_subset:
+            # dbt's default (eager) exclusion would also drop every test with a seed among its parents, the staging
+            # tests that check a model against a seed included; cautious drops only the tests on seeds alone.
+            # (A subset run selects its tests itself: dagster-dbt sets the mode.)
+            args += ["--indirect-selection", "cautious"]
     else:
         to_record["reference"] = reference
     args += ["--exclude", " ".join(excluded)]
