@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,29 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# dbt parses the whole project again (~10 s a command) whenever the build database's path changes: the path is
+# part of its profile. Every test therefore reaches its warehouse folder through this one symlink, pointed at the
+# test's own folder, and the session's dbt commands share one parse.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="eu-cn-ai-tests-"))
+WAREHOUSE_LINK = _SESSION_DIR / "warehouse"
+
+
+def _point_warehouse_link(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = _SESSION_DIR / ".warehouse-link"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(folder)
+    os.replace(tmp, WAREHOUSE_LINK)
+
+
+_point_warehouse_link(_SESSION_DIR / "unused")
+os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never the developer's warehouse
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
 
 DEMO_WORKS_FOR_TESTS = 3000
 DEMO_SEED_FOR_TESTS = 20
@@ -35,13 +60,20 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
     for name in ("OPENALEX_SOURCE", "OPENALEX_API_KEY", "OPENALEX_SNAPSHOT_DIR", "OPENALEX_EMAIL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAW_DIR", str(root / "raw"))
-    monkeypatch.setenv("WAREHOUSE_PATH", str(root / "warehouse" / "openalex.duckdb"))
+    _point_warehouse_link(root / "warehouse")
+    monkeypatch.setenv("WAREHOUSE_PATH", str(WAREHOUSE_LINK / "openalex.duckdb"))
     monkeypatch.setenv("DEMO_WORKS", str(DEMO_WORKS_FOR_TESTS))
     monkeypatch.setenv("DEMO_SEED", str(DEMO_SEED_FOR_TESTS))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
+
+
+def pinned(settings, root: Path):
+    """`settings` with the warehouse named by its own folder, not the shared link (which the next test re-points):
+    for a fixture whose warehouse outlives the test that made it."""
+    return replace(settings, warehouse_path=root / "warehouse" / "openalex.duckdb")
 
 
 def copy_demo_run(demo_run: dict, root: Path) -> Path:
@@ -72,7 +104,7 @@ def demo_run(tmp_path_factory, session_monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     docs = defs.resolve_job_def("docs").execute_in_process(instance=instance, raise_on_error=False) if result.success else None
-    return {"result": result, "docs_result": docs, "root": root, "settings": load_settings()}
+    return {"result": result, "docs_result": docs, "root": root, "settings": pinned(load_settings(), root)}
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +126,7 @@ def rerun(demo_run, tmp_path_factory):
         from dagster_project.run import JOB
         from dagster_project.settings import load_settings
 
-        settings = load_settings()
+        settings = pinned(load_settings(), root)
         with duckdb.connect(str(published), read_only=True) as con:
             before = con.execute("select * from marts.headline_figures order by all").fetchall()
             marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]

@@ -20,7 +20,7 @@ import pytest
 
 from dagster_project.demo_data.generator import generate_records
 from dagster_project.demo_data.snapshot import write_jsonl_gz
-from tests.conftest import set_warehouse_env
+from tests.conftest import pinned, set_warehouse_env
 
 pytestmark = pytest.mark.slow  # a whole job run
 
@@ -56,7 +56,7 @@ def real_run(tmp_path_factory):
     from dagster_project.settings import load_settings
 
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    yield {"result": result, "lines": lines, "settings": load_settings()}
+    yield {"result": result, "lines": lines, "settings": pinned(load_settings(), root)}
     mp.undo()
 
 
