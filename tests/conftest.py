@@ -22,7 +22,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # dbt parses the whole project again (~10 s a command) whenever the build database's path changes: the path is
 # part of its profile. Every test therefore reaches its warehouse folder through this one symlink, pointed at the
 # test's own folder, and the session's dbt commands share one parse.
-_SESSION_DIR = Path(tempfile.mkdtemp(prefix="eu-cn-ai-tests-"))
+# (Test modules import this file again as `tests.conftest`: the session's folder is kept in the environment so
+# that both copies share it.)
+if "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ:
+    os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
+_SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
 WAREHOUSE_LINK = _SESSION_DIR / "warehouse"
 
 
@@ -34,7 +38,8 @@ def _point_warehouse_link(folder: Path) -> None:
     os.replace(tmp, WAREHOUSE_LINK)
 
 
-_point_warehouse_link(_SESSION_DIR / "unused")
+if not WAREHOUSE_LINK.is_symlink():
+    _point_warehouse_link(_SESSION_DIR / "unused")
 os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never the developer's warehouse
 
 
@@ -68,6 +73,16 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
+
+
+def up_to_publish(defs) -> list:
+    """Every asset of the jobs up to the published warehouse: not the docs site or the report built from it (for a
+    test that asserts nothing about those)."""
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    after_publish = dg.AssetSelection.assets(dg.AssetKey(["warehouse", "published"])).downstream(include_self=False)
+    return sorted((dg.AssetSelection.all() - after_publish).resolve(graph), key=str)
 
 
 def pinned(settings, root: Path):

@@ -541,30 +541,3 @@ def test_the_key_never_appears_in_files_logs_or_errors(server, settings, capsys,
         scanned += 1
     assert scanned >= 5 and (root / "manifest.json").is_file()
     assert "Authorization" not in (root / "manifest.json").read_text()
-
-
-@pytest.mark.slow
-def test_end_to_end_the_raw_assets_load_an_api_fetch_through_dagster(server, settings):
-    import dagster as dg
-    import duckdb
-
-    from dagster_project.assets.raw import openalex_raw
-    from dagster_project.checks.raw_checks import raw_checks
-
-    result = dg.materialize([openalex_raw, *raw_checks], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert result.success
-    evaluations = result.get_asset_check_evaluations()
-    assert evaluations and all(e.passed for e in evaluations), [(e.asset_key, e.check_name) for e in evaluations if not e.passed]
-    scope = api.StudyScope.from_dbt()
-    want = expected_works(server.dataset, scope)
-    with duckdb.connect(str(settings.build_path), read_only=True) as con:
-        ids = [r[0] for r in con.execute("select id from raw.works").fetchall()]
-        counts = dict(((s, y), n) for s, y, n in con.execute("select scope, publication_year, works_count from raw.work_counts").fetchall())
-        source = con.execute("select source, is_synthetic from raw.dataset").fetchone()
-        files = con.execute("select count(*), sum(records), sum(loaded) from raw.load_log where entity = 'works'").fetchone()
-    assert sorted(ids) == sorted(want)
-    assert counts == expected_counts(server.dataset, scope)
-    assert source == ("api", False)
-    assert files[1] == files[2] == len(want)
-    materialized = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
-    assert {"openalex/works", "openalex/work_counts", "openalex/institutions", "openalex/funders"} <= set(materialized)

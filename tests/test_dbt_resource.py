@@ -17,8 +17,18 @@ pytestmark = pytest.mark.slow  # dbt builds
 PACKAGE = Path(resources.__file__).parent
 
 
-def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_process_alone(tmp_path):
-    build_path = tmp_path / "build.duckdb"
+def _build_path(tmp_path, monkeypatch) -> Path:
+    """A build database of this test's own, named the way the session's runs name theirs (which keeps dbt's parse)."""
+    from tests.conftest import set_warehouse_env
+
+    set_warehouse_env(monkeypatch, tmp_path)
+    from dagster_project.settings import load_settings
+
+    return load_settings().build_path
+
+
+def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_process_alone(tmp_path, monkeypatch):
+    build_path = _build_path(tmp_path, monkeypatch)
     env_before, cwd_before = dict(os.environ), os.getcwd()
     invocation = resources.dbt_resource().cli(
         ["build", "--select", "countries", *resources.dbt_vars(build_path)], raise_on_error=False)
@@ -32,9 +42,9 @@ def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_
     assert dict(os.environ) == env_before and os.getcwd() == cwd_before
 
 
-def test_a_dbt_error_fails_the_invocation_with_dbt_s_message(tmp_path):
+def test_a_dbt_error_fails_the_invocation_with_dbt_s_message(tmp_path, monkeypatch):
     invocation = resources.dbt_resource().cli(
-        ["run-operation", "no_such_macro", *resources.dbt_vars(tmp_path / "build.duckdb")], raise_on_error=False)
+        ["run-operation", "no_such_macro", *resources.dbt_vars(_build_path(tmp_path, monkeypatch))], raise_on_error=False)
     assert not invocation.is_successful()
     assert invocation.process.returncode == 2  # a dbt process exits 2 when dbt itself fails
     assert "no_such_macro" in str(invocation.get_error())
@@ -50,20 +60,16 @@ def test_the_dbt_modules_use_no_patching_private_api_or_process_wide_state():
     assert not found, found
 
 
-def test_the_dbt_unit_tests_pass(tmp_path):
-    """dbt's unit tests (the tricky SQL on fixed inputs) run here rather than in every warehouse run."""
-    from dagster_project.ingest.loader import ensure_raw_schema
+def test_the_dbt_unit_tests_pass(demo_run, tmp_path, monkeypatch):
+    """dbt's unit tests (the tricky SQL on fixed inputs) run here rather than in every warehouse run. They need
+    their models' parents to exist: a copy of the session's build database has them."""
+    import shutil
 
-    build_path = tmp_path / "unit.duckdb"
-    with duckdb.connect(str(build_path)) as con:
-        ensure_raw_schema(con)
-    dbt, dbt_vars = resources.dbt_resource(), resources.dbt_vars(build_path)
-    # Unit tests need their models' parents to exist: built here from empty raw tables, without their data tests.
-    parents = dbt.cli(["build", "--exclude", "resource_type:test resource_type:unit_test", *dbt_vars],
-                      raise_on_error=False)
-    parents.wait()
-    assert parents.is_successful(), parents.get_error()
-    unit = dbt.cli(["test", "--select", "resource_type:unit_test", *dbt_vars], raise_on_error=False)
+    build_path = _build_path(tmp_path, monkeypatch)
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_run["settings"].build_path, build_path)
+    unit = resources.dbt_resource().cli(["test", "--select", "resource_type:unit_test", *resources.dbt_vars(build_path)],
+                                        raise_on_error=False)
     results = [e.raw_event["data"]["node_info"] for e in unit.stream_raw_events() if e.raw_event["info"]["name"] == "LogTestResult"]
     manifest = resources.dbt_manifest()
     assert unit.is_successful(), [r["unique_id"] for r in results if r["node_status"] != "pass"]

@@ -15,7 +15,7 @@ import pytest
 
 from dagster_project.checks.publish_guard import emptiness_problem, shrinks
 from dagster_project.settings import load_settings
-from tests.conftest import copy_demo_run, set_warehouse_env
+from tests.conftest import copy_demo_run, set_warehouse_env, up_to_publish
 
 SPAN = "2017-2022"
 
@@ -82,7 +82,8 @@ def _run_job():
     from dagster_project.definitions import defs
     from dagster_project.run import JOB
 
-    return defs.resolve_job_def(JOB).execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return defs.resolve_job_def(JOB).execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                                        asset_selection=up_to_publish(defs))
 
 
 def _guard(result):

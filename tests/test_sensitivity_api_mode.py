@@ -19,7 +19,7 @@ import pytest
 
 from dagster_project.demo_data import generator as demo
 from dagster_project.demo_data import planted_truth
-from tests.conftest import set_warehouse_env
+from tests.conftest import pinned, set_warehouse_env, up_to_publish
 
 sys.path.insert(0, str(Path(__file__).parent))
 from openalex_standin import StandIn, load_dataset  # noqa: E402
@@ -37,13 +37,6 @@ NUMERATORS = ("eu_cn_works", "eu_cn_works_with_pla", "eu_cn_works_defence_linked
 DENOMINATORS = ("europe_ai_works", "cn_ai_works")
 
 
-def _up_to_publish(defs) -> list[dg.AssetKey]:
-    """Every asset of the job up to the published warehouse, not the docs site or the report."""
-    graph = defs.resolve_asset_graph()
-    after_publish = dg.AssetSelection.assets(dg.AssetKey(["warehouse", "published"])).downstream(include_self=False)
-    return sorted((dg.AssetSelection.all() - after_publish).resolve(graph), key=str)
-
-
 @pytest.fixture(scope="module")
 def api_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
@@ -55,9 +48,9 @@ def api_run(tmp_path_factory):
         from dagster_project.settings import load_settings
 
         result = defs.resolve_job_def("full_refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=_up_to_publish(defs)
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=up_to_publish(defs)
         )
-        settings = load_settings()
+        settings = pinned(load_settings(), root)
     rows = []
     if result.success:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
@@ -69,7 +62,7 @@ def api_run(tmp_path_factory):
     mp.undo()
     # What the stand-in holds, in plain Python: every figure of every set, counted over all its works.
     truth = planted_truth.expected_sensitivity_figures(dataset.works, demo.Pool.load())
-    yield {"result": result, "rows": rows, "truth": truth}
+    yield {"result": result, "rows": rows, "truth": truth, "dataset": dataset, "settings": settings}
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +144,28 @@ def test_sets_wider_than_the_fetch_have_no_counts_in_api_mode_and_say_why(mart):
         assert not counted, (name, list(counted)[:3])
     inside = {e["numerators"].pop() for e in mart.values() if e["ai"] != "broad"}
     assert inside == {"counted from the works the API fetch returned"}
+
+
+def test_the_raw_layer_holds_exactly_what_the_api_serves_and_its_checks_pass(api_run):
+    """The raw assets fetched the study's works and group_by counts from the stand-in through pyalex, landed and
+    loaded them: every raw check passes and the raw tables hold exactly the stand-in's in-scope works and counts."""
+    from dagster_project.ingest import openalex_api as api
+    from tests.test_api_ingest import expected_counts, expected_works
+
+    result = api_run["result"]
+    assert result.success
+    raw_checks = [e for e in result.get_asset_check_evaluations() if e.asset_key.path[0] == "openalex"]
+    assert raw_checks and all(e.passed for e in raw_checks), [(e.asset_key, e.check_name) for e in raw_checks if not e.passed]
+    scope = api.StudyScope.from_dbt()
+    want = expected_works(api_run["dataset"], scope)
+    with duckdb.connect(str(api_run["settings"].build_path), read_only=True) as con:
+        ids = [r[0] for r in con.execute("select id from raw.works").fetchall()]
+        counts = dict(((s, y), n) for s, y, n in con.execute("select scope, publication_year, works_count from raw.work_counts").fetchall())
+        source = con.execute("select source, is_synthetic from raw.dataset").fetchone()
+        files = con.execute("select count(*), sum(records), sum(loaded) from raw.load_log where entity = 'works'").fetchone()
+    assert sorted(ids) == sorted(want)
+    assert counts == expected_counts(api_run["dataset"], scope)
+    assert source == ("api", False)
+    assert files[1] == files[2] == len(want)
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"openalex/works", "openalex/work_counts", "openalex/institutions", "openalex/funders"} <= materialized
