@@ -24,7 +24,10 @@ def _build_path(tmp_path, monkeypatch) -> Path:
     set_warehouse_env(monkeypatch, tmp_path)
     from dagster_project.settings import load_settings
 
-    return load_settings().build_path
+    resources.prepare_dbt_project()  # the session's parse, if no run made it yet
+    build_path = load_settings().build_path
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    return build_path
 
 
 def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_process_alone(tmp_path, monkeypatch):
@@ -66,7 +69,6 @@ def test_the_dbt_unit_tests_pass(demo_run, tmp_path, monkeypatch):
     import shutil
 
     build_path = _build_path(tmp_path, monkeypatch)
-    build_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(demo_run["settings"].build_path, build_path)
     unit = resources.dbt_resource().cli(["test", "--select", "resource_type:unit_test", *resources.dbt_vars(build_path)],
                                         raise_on_error=False)
