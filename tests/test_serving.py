@@ -209,15 +209,31 @@ def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(d
     def planted_failure() -> dg.AssetCheckResult:
         return dg.AssetCheckResult(passed=False, metadata={"why": "planted by the test"})
 
-    job = dg.define_asset_job("marts_and_serving", selection=dg.AssetSelection.groups("marts", "serving"))
-    test_defs = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[planted_failure], jobs=[job]))
-    result = test_defs.resolve_job_def("marts_and_serving").execute_in_process(
+    # The marts_only job (rebuild from the loaded raw layer, then publish), with the planted check beside the others.
+    test_defs = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[planted_failure]))
+    result = test_defs.resolve_job_def("marts_only").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
     assert not result.success
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert MART_KEYS[0].to_user_string() in done  # the marts were rebuilt in the build file …
+    assert not any(key.startswith("openalex/") for key in done)  # … from the raw layer already loaded …
     assert not done & {"warehouse/published", "warehouse/dbt_docs", "reports/study_report"}  # … and nothing was served
     assert _sha256(published.parent / "build" / "openalex.duckdb") != build_before
     assert {p: (_sha256(p), p.stat().st_mtime_ns) for p in served} == before
     assert not list(published.parent.glob(".publish-*"))
+
+
+@pytest.mark.slow
+def test_the_report_only_job_redraws_the_report_from_the_published_warehouse_alone(demo_run, tmp_path, monkeypatch):
+    published = copy_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    index = published.parent / "report" / "index.html"
+    index.unlink()
+    before = _sha256(published)
+    from dagster_project.definitions import defs
+
+    result = defs.resolve_job_def("report_only").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {"reports/study_report"}
+    assert index.is_file() and _sha256(published) == before

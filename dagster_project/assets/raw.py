@@ -129,7 +129,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 context.log.warning(
                     f"{entity}: the manifest {listing.manifest} lists {len(listing.missing_from_disk)} files not on disk"
                 )
-            prune_files(con, entity, listing.files)
+            removed = prune_files(con, entity, listing.files)
             quarantine_file = quarantine_dir / f"{entity}.jsonl"
             quarantine_file.unlink(missing_ok=True)
             results[entity] = load_files(
@@ -137,13 +137,14 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 universe=universe if entity == "works" else None,
             )
             r = results[entity]
-            context.log.info(_load_summary(entity, r))
+            dropped = f"; {removed} files no longer in the source, their rows dropped" if removed else ""
+            context.log.info(_load_summary(entity, r) + dropped)
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
                 "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
                 "updated_date_derived": con.execute(
                     f"select count(*) from raw.{entity} where _updated_date_derived").fetchone()[0],
-                "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files),
+                "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files), "files_removed": removed,
                 "manifest": str(listing.manifest) if listing.manifest else "none",
                 "manifest_files_missing": len(listing.missing_from_disk),
                 "quarantine_file": str(quarantine_file) if r.quarantined else "none",
