@@ -111,3 +111,25 @@ def test_update_warehouse_builds_incrementally_and_every_test_but_the_seeds_own_
     reported = {e.check_name for e in result.get_asset_check_evaluations()}
     assert "stg_openalex__authorship_institutions_country_code_is_iso_3166" in expected
     assert expected - reported == set()
+
+
+def test_an_incremental_model_changed_since_its_last_build_forces_a_full_rebuild(demo_run, tmp_path, monkeypatch):
+    """The build database records what its incremental models were last built from. When that is not the project's
+    current SQL (here: a fingerprint recorded by other SQL), the next run rebuilds them from scratch, whatever the
+    job, and records the new fingerprint once the build passes."""
+    import dagster as dg
+
+    from dagster_project.assets.dbt_fingerprints import incremental_fingerprint, record_fingerprints, recorded_state
+    from tests.conftest import copy_demo_run, set_warehouse_env
+
+    copy_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    from dagster_project.definitions import defs
+    from dagster_project.settings import load_settings
+
+    build = load_settings().build_path
+    record_fingerprints(build, {"incremental_models": "built from other SQL"})
+    result = defs.resolve_job_def("marts_only").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    assert _dbt_build_args(result).get("full_refresh") is True
+    assert recorded_state(build)[0]["incremental_models"] == incremental_fingerprint(resources.dbt_manifest())
