@@ -57,7 +57,7 @@ def test_definitions_load_and_the_graph_runs_raw_to_staging_to_marts():
     assert ("openalex/works", "contract") in checks  # Great Expectations
     assert ("openalex/works", "reconciliation") in checks  # Dagster asset check
     assert ("marts/headline_figures", "yearly_figures_sum_to_span") in checks
-    assert any(k == "staging/stg_openalex__works" and n.startswith("unique_") for k, n in checks)  # dbt test
+    assert any(k == "staging/stg_openalex__works" and n.startswith("primary_key_") for k, n in checks)  # dbt test
 
 
 def test_full_refresh_builds_and_publishes_the_warehouse(demo_run):
