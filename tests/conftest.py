@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -73,6 +74,10 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def up_to_publish(defs) -> list:

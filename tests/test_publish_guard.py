@@ -6,7 +6,6 @@ shrinking demo leave the published file byte-identical, and PUBLISH_ALLOW_SHRINK
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import dagster as dg
@@ -15,7 +14,7 @@ import pytest
 
 from dagster_project.checks.publish_guard import emptiness_problem, shrinks
 from dagster_project.settings import load_settings
-from tests.conftest import copy_demo_run, set_warehouse_env, up_to_publish
+from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of, up_to_publish
 
 SPAN = "2017-2022"
 
@@ -69,13 +68,10 @@ def test_a_headline_count_falling_past_the_limit_is_named_and_small_counts_are_n
     assert shrinks(_settings(tmp_path.parent), build) == []  # nothing published yet: nothing to compare with
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def _served(published: Path) -> dict[Path, str]:
     files = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html"]
-    return {p: _sha256(p) for p in files}
+    return {p: sha256_of(p) for p in files}
 
 
 def _run_job():

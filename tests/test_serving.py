@@ -6,7 +6,6 @@ directory, so each runs one more job at most.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,13 +15,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import copy_demo_run, set_warehouse_env
+from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- the graph: what publishing waits for --------------------------------------------------------------------
@@ -199,8 +195,8 @@ def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(d
     set_warehouse_env(monkeypatch, tmp_path)
     served = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html",
               published.parent / "docs" / "catalog.json"]
-    before = {p: (_sha256(p), p.stat().st_mtime_ns) for p in served}
-    build_before = _sha256(published.parent / "build" / "openalex.duckdb")
+    before = {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served}
+    build_before = sha256_of(published.parent / "build" / "openalex.duckdb")
 
     from dagster_project.assets.serving import MART_KEYS
     from dagster_project.definitions import defs
@@ -219,8 +215,8 @@ def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(d
     assert MART_KEYS[0].to_user_string() in done  # the marts were rebuilt in the build file …
     assert not any(key.startswith("openalex/") for key in done)  # … from the raw layer already loaded …
     assert not done & {"warehouse/published", "warehouse/dbt_docs", "reports/study_report"}  # … and nothing was served
-    assert _sha256(published.parent / "build" / "openalex.duckdb") != build_before
-    assert {p: (_sha256(p), p.stat().st_mtime_ns) for p in served} == before
+    assert sha256_of(published.parent / "build" / "openalex.duckdb") != build_before
+    assert {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served} == before
     assert not list(published.parent.glob(".publish-*"))
 
 
@@ -230,10 +226,10 @@ def test_the_report_only_job_redraws_the_report_from_the_published_warehouse_alo
     set_warehouse_env(monkeypatch, tmp_path)
     index = published.parent / "report" / "index.html"
     index.unlink()
-    before = _sha256(published)
+    before = sha256_of(published)
     from dagster_project.definitions import defs
 
     result = defs.resolve_job_def("report_only").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {"reports/study_report"}
-    assert index.is_file() and _sha256(published) == before
+    assert index.is_file() and sha256_of(published) == before
