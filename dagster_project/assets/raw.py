@@ -99,8 +99,9 @@ def universe_for_load(con, log, full_reload: bool) -> tuple[Universe, set[str]]:
     return loaded, set()
 
 
-def _load_summary(entity: str, result: LoadResult) -> str:
-    """One line: what this run read, and the files it skipped because they are unchanged since their last load."""
+def _load_summary(entity: str, result: LoadResult, removed: int = 0) -> str:
+    """One line: what this run read, the files it skipped because they are unchanged since their last load, and
+    the files gone from the source whose rows it dropped."""
     read = [f for f in result.files if not f.skipped]
     skipped = len(result.files) - len(read)
     records, loaded = sum(f.records for f in read), sum(f.loaded for f in read)
@@ -109,7 +110,8 @@ def _load_summary(entity: str, result: LoadResult) -> str:
     if entity == "works":
         text += f", {outside:,} outside the study's universe"
     text += f", {quarantined:,} quarantined"
-    return text + (f"; {skipped} files unchanged, skipped" if skipped else "")
+    text += f"; {skipped} files unchanged, skipped" if skipped else ""
+    return text + (f"; {removed} files no longer in the source, their rows dropped" if removed else "")
 
 
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
@@ -137,8 +139,7 @@ def openalex_raw(context: dg.AssetExecutionContext):
                 universe=universe if entity == "works" else None,
             )
             r = results[entity]
-            dropped = f"; {removed} files no longer in the source, their rows dropped" if removed else ""
-            context.log.info(_load_summary(entity, r) + dropped)
+            context.log.info(_load_summary(entity, r, removed))
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
                 "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
