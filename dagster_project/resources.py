@@ -70,11 +70,12 @@ def dbt_manifest() -> dict:
 
 
 def dbt_resource() -> DbtCliResource:
-    # The venv's own dbt, so nothing depends on PATH. dbt.log at debug level is ~6 MB a build; Dagster keeps
+    # The venv's own dbt, so nothing depends on PATH, behind warehouse-dbt (dbt_executable.py), which answers
+    # dagster-dbt's `--version` without starting dbt. dbt.log at debug level is ~6 MB a build; Dagster keeps
     # dbt's events anyway.
     return DbtCliResource(
         project_dir=dbt_project,
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        dbt_executable=str(Path(sys.executable).parent / "warehouse-dbt"),
         global_config_flags=["--log-level-file", "info"],
     )

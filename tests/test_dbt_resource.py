@@ -37,7 +37,7 @@ def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_
         ["build", "--select", "countries", *resources.dbt_vars(build_path)], raise_on_error=False)
     names = [event.raw_event["info"]["name"] for event in invocation.stream_raw_events()]
     assert invocation.is_successful()
-    assert invocation.process.args[0].endswith("/dbt")  # a dbt process, the venv's own
+    assert invocation.process.args[0].endswith("/warehouse-dbt")  # a dbt process, the venv's own (dbt_executable.py)
     assert "LogSeedResult" in names and "LogTestResult" in names  # what dagster-dbt turns into Dagster events
     assert (invocation.target_path / "run_results.json").is_file()
     with duckdb.connect(str(build_path), read_only=True) as con:
