@@ -16,13 +16,14 @@ runs again on the warehouse the full build left (the partition is removed again 
 Realistic snapshots (default 100k and 1M lines; `scripts/realistic_snapshot.py`, cached in .bench/realistic/):
 real OpenAlex records as templates (10–20 KB of JSON a line), ~1.5 % of them the demo generator's works with
 their planted figures, the rest outside the study's universe. For each: the scan (a), the pipeline (c), its
-peak RSS, the published file's and the build database's size, and whether every planted figure matches.
+peak RSS, the published file's and the build database's size, and whether every planted figure matches; then
+the incremental case at the largest: one partition of 1 % more lines of the same shape, the job run again.
 With --raw-only the realistic sizes run the scan and the raw load alone (no dbt, no publish): the raw step's
 cost against the scan's on the same files.
 
 Prints a table, the slowest steps of each run, the floors the stack sets, and ends with one line:
   marginal_ratio=<x> fixed_s=<y> peak_rss_mib=<z> python_over_pipeline=<w> incremental_share=<v>
-  real_marginal_ratio=<r> published_mib=<p> build_mib=<b>
+  real_marginal_ratio=<r> published_mib=<p> build_mib=<b> real_incremental_s=<i> real_incremental_over_fixed=<f>
 The floors: dbt's own time on the project's nodes in the 1k run (run_results.json: no process start, no
 Dagster), under which fixed_s cannot go while every model and test runs; the typed copy's marginal cost over
 the scan's, under which marginal_ratio cannot go while the study's fields are kept once.
@@ -248,17 +249,34 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
                   f"{quarantined} quarantined; raw database {mib(db):,.1f} MiB", flush=True)
             db.unlink(missing_ok=True)
             continue
+        remove_partition(snap)  # left over from an interrupted run
         c = run_pipeline(snap)
         rows[n] = {"a": a[:2], "c": c[:2], "published_mib": mib(WAREHOUSE / "openalex.duckdb"),
                    "build_mib": mib(WAREHOUSE / "build" / "openalex.duckdb"), "planted": planted_match(truth)}
         r = rows[n]
         print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB), published "
               f"{r['published_mib']:,.1f} MiB, build {r['build_mib']:,.1f} MiB, planted figures {r['planted']}", flush=True)
+    if rows and not raw_only:
+        # The largest realistic warehouse just built, plus one partition of 1 % more lines shaped like the rest.
+        big = max(rows)
+        snap = BENCH / "realistic" / str(big)
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from realistic_snapshot import add_partition as add_realistic_partition
+
+        add_realistic_partition(snap, big // 100)
+        try:
+            inc, inc_rss, _ = run_pipeline(snap, fresh=False)
+        finally:
+            remove_partition(snap)
+        rows["incremental"] = (big, inc, inc_rss)
+        print(f"  incremental at {big:,} realistic lines: +1 % partition rebuild {inc:.1f} s (peak {inc_rss:,.0f} MiB)",
+              flush=True)
     return rows
 
 
 def print_realistic(rows: dict) -> str:
     """The realistic table; returns the final line's part for them."""
+    incremental = rows.pop("incremental", None)
     sizes = sorted(rows)
     if any("raw" in rows[n] for n in sizes):
         print(f"{'realistic lines':>15} | {'(a) scan s':>10} | {'raw load s':>10} {'MiB':>6} | {'raw / scan':>10}")
@@ -278,6 +296,10 @@ def print_realistic(rows: dict) -> str:
         mid = rows[sizes[-2]]
         ratio = (big["c"][0] - mid["c"][0]) / (big["a"][0] - mid["a"][0])
         line = f"real_marginal_ratio={ratio:.2f} " + line
+    if incremental:
+        n, inc, inc_rss = incremental
+        print(f"incremental at {n:,} realistic lines: +1 % partition rebuild {inc:.1f} s (peak {inc_rss:,.0f} MiB)")
+        line += f" real_incremental_s={inc:.1f}"
     return line
 
 
@@ -357,6 +379,8 @@ def main() -> None:
             f"marginal_ratio={marginal:.2f} fixed_s={rows[small]['c'][0]:.1f} peak_rss_mib={rows[big]['c'][1]:.0f} "
             f"python_over_pipeline={rows[big]['b'][0] / rows[big]['c'][0]:.2f} incremental_share={inc / full:.3f}"
             + (f" {real_line}" if real_line else "")
+            + (f" real_incremental_over_fixed={float(real_line.split('real_incremental_s=')[1].split()[0]) / rows[small]['c'][0]:.2f}"
+               if "real_incremental_s=" in real_line else "")
         )
 
 

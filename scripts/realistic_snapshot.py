@@ -163,6 +163,35 @@ def build(out_dir: Path, n_lines: int, seed: int = 7, part_size: int = 125_000) 
     return truth
 
 
+def add_partition(out_dir: Path, n_lines: int, date: str = "2026-06-01", seed: int = 99) -> Path:
+    """One more partition of `n_lines` new lines, shaped like the snapshot's (the incremental case): the same share
+    of new demo works among filler, all with fresh ids and updated on `date`. Listed in the manifest."""
+    out_dir = Path(out_dir)
+    rng = random.Random(seed)
+    pool = demo.Pool.load()
+    templates = _templates()
+    latest, _ = demo.generate_records(max(1, round(n_lines * PLANTED_SHARE)), seed, pool)
+    stamp = f"{date}T00:00:00.000000"
+    lines = []
+    for k, rec in enumerate(latest):
+        lines.append(_dressed({**rec, "id": f"https://openalex.org/W{8_500_000_000 + k}", "updated_date": stamp},
+                              rng.choice(templates)))
+    filler = _Filler(templates, pool, rng)
+    for n in range(n_lines - len(lines)):
+        old_date, text = filler.line(500_000_000 + n, *demo.PERIOD)
+        lines.append(text.replace(f'"updated_date": "{old_date}T00:00:00.000000"', f'"updated_date": "{stamp}"', 1))
+    rng.shuffle(lines)
+    path = out_dir / "data" / "jsonl" / "works" / f"updated_date={date}" / "part_0000.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as out:
+        out.write("\n".join(lines) + "\n")
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    manifest["entries"].append({"url": str(path.relative_to(out_dir)),
+                                "meta": {"record_count": len(lines), "content_length": path.stat().st_size}})
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return path
+
+
 if __name__ == "__main__":
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     print(json.dumps({k: v for k, v in build(Path(sys.argv[1]), n).items() if k != "figures"}))
