@@ -76,6 +76,41 @@ def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str)
         monkeypatch.setenv(name, value)
 
 
+def dbt_build_path(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """A build database of the test's own under `root`, named through the session's link: a dbt command on it
+    (`resources.dbt_resource().cli([..., *resources.dbt_vars(path)])`) reuses the session's parse of the project."""
+    set_warehouse_env(monkeypatch, root)
+    from dagster_project import resources
+    from dagster_project.settings import load_settings
+
+    resources.prepare_dbt_project()  # the session's parse, if no run made it yet
+    build_path = load_settings().build_path
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    return build_path
+
+
+def run_dbt(build_path: Path, *args: str):
+    """One dbt command through dagster-dbt on `build_path` (see dbt_build_path); returns the finished invocation
+    and dbt's structured events."""
+    from dagster_project import resources
+
+    invocation = resources.dbt_resource().cli([*args, *resources.dbt_vars(build_path)], raise_on_error=False)
+    events = [event.raw_event for event in invocation.stream_raw_events()]
+    return invocation, events
+
+
+INSTITUTION_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works")
+
+
+def keep_top_institutions(con, n: int) -> None:
+    """Leave only the `n` institutions ranked first in the marts an institution's page is drawn from: for a test on
+    a copy of a warehouse that asserts nothing about the other pages (drawing each page's charts takes time)."""
+    kept = [row[0] for row in con.execute("select institution_id from marts.institution_profiles "
+                                          "order by rank_by_defence_linked_works, institution_id limit ?", [n]).fetchall()]
+    for mart in INSTITUTION_MARTS:
+        con.execute(f"delete from marts.{mart} where institution_id not in (select unnest(?))", [kept])
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -11,27 +11,15 @@ import duckdb
 import pytest
 
 from dagster_project import resources
+from tests.conftest import dbt_build_path
 
 pytestmark = pytest.mark.slow  # dbt builds
 
 PACKAGE = Path(resources.__file__).parent
 
 
-def _build_path(tmp_path, monkeypatch) -> Path:
-    """A build database of this test's own, named the way the session's runs name theirs (which keeps dbt's parse)."""
-    from tests.conftest import set_warehouse_env
-
-    set_warehouse_env(monkeypatch, tmp_path)
-    from dagster_project.settings import load_settings
-
-    resources.prepare_dbt_project()  # the session's parse, if no run made it yet
-    build_path = load_settings().build_path
-    build_path.parent.mkdir(parents=True, exist_ok=True)
-    return build_path
-
-
 def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_process_alone(tmp_path, monkeypatch):
-    build_path = _build_path(tmp_path, monkeypatch)
+    build_path = dbt_build_path(monkeypatch, tmp_path)
     env_before, cwd_before = dict(os.environ), os.getcwd()
     invocation = resources.dbt_resource().cli(
         ["build", "--select", "countries", *resources.dbt_vars(build_path)], raise_on_error=False)
@@ -47,7 +35,7 @@ def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_
 
 def test_a_dbt_error_fails_the_invocation_with_dbt_s_message(tmp_path, monkeypatch):
     invocation = resources.dbt_resource().cli(
-        ["run-operation", "no_such_macro", *resources.dbt_vars(_build_path(tmp_path, monkeypatch))], raise_on_error=False)
+        ["run-operation", "no_such_macro", *resources.dbt_vars(dbt_build_path(monkeypatch, tmp_path))], raise_on_error=False)
     assert not invocation.is_successful()
     assert invocation.process.returncode == 2  # a dbt process exits 2 when dbt itself fails
     assert "no_such_macro" in str(invocation.get_error())
@@ -68,7 +56,7 @@ def test_the_dbt_unit_tests_pass(demo_run, tmp_path, monkeypatch):
     their models' parents to exist: a copy of the session's build database has them."""
     import shutil
 
-    build_path = _build_path(tmp_path, monkeypatch)
+    build_path = dbt_build_path(monkeypatch, tmp_path)
     shutil.copyfile(demo_run["settings"].build_path, build_path)
     unit = resources.dbt_resource().cli(["test", "--select", "resource_type:unit_test", *resources.dbt_vars(build_path)],
                                         raise_on_error=False)

@@ -4,18 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from tests.conftest import dbt_build_path, run_dbt
 
 pytestmark = pytest.mark.slow  # dbt show
-
-DBT = Path(sys.executable).parent / "dbt"
 
 CASES = [  # (as given, ror_short_id, openalex_short_id)
     ("https://ror.org/https://ror.org/01t3wyv61", "01t3wyv61", "01t3wyv61"),  # doubled prefix, real 2025-11 snapshot lines
@@ -29,19 +23,15 @@ CASES = [  # (as given, ror_short_id, openalex_short_id)
 ]
 
 
-def test_ror_and_openalex_ids_normalise_from_every_form_they_arrive_in(tmp_path):
+def test_ror_and_openalex_ids_normalise_from_every_form_they_arrive_in(tmp_path, monkeypatch):
     values = ", ".join("('" + given.replace("'", "''") + "')" for given, _, _ in CASES)
     sql = (
         "select given, {{ ror_short_id('given') }} as ror_id, {{ openalex_short_id('given') }} as short_id "
         f"from (values {values}) as t(given)"
     )
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(tmp_path / "show.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [str(DBT), "show", "--inline", sql, "--limit", str(len(CASES)), "--output", "json", "--log-format", "json",
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    previews = [json.loads(line)["data"]["preview"] for line in proc.stdout.splitlines() if '"preview"' in line]
+    invocation, events = run_dbt(dbt_build_path(monkeypatch, tmp_path), "show", "--inline", sql,
+                                 "--limit", str(len(CASES)), "--output", "json")
+    assert invocation.is_successful(), invocation.get_error()
+    previews = [e["data"]["preview"] for e in events if "preview" in e.get("data", {})]
     rows = {row["given"]: (row["ror_id"], row["short_id"]) for row in json.loads(previews[-1])}
     assert rows == {given: (ror, short) for given, ror, short in CASES}

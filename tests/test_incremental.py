@@ -5,10 +5,7 @@ versions are still counted, a work's rows follow its winning version)."""
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -18,12 +15,9 @@ from dagster_project.demo_data.generator import generate_records
 from dagster_project.demo_data.snapshot import write_jsonl_gz
 from dagster_project.ingest.loader import load_files, prune_files
 from dagster_project.ingest.snapshot import RawFile
-from dagster_project.settings import DBT_PROJECT_DIR
+from tests.conftest import dbt_build_path, run_dbt
 
 pytestmark = pytest.mark.slow  # whole job runs and dbt builds
-
-DBT = Path(sys.executable).parent / "dbt"
-
 
 # base_openalex__works and the per-work models built from it (schema.model).
 PER_WORK_MODELS = [
@@ -49,17 +43,13 @@ def _file(root: Path, partition: str, records: list[dict]) -> RawFile:
     return RawFile("works", path, partition, write_jsonl_gz(path, records))
 
 
-def _dbt(db: Path, target: Path, *args: str) -> None:
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [str(DBT), *args, "--target-path", str(target), "--log-path", str(target)],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:]
+def _dbt(db: Path, *args: str) -> None:
+    invocation, _ = run_dbt(db, *args)
+    assert invocation.is_successful(), invocation.get_error()
 
 
-def _build_base(db: Path, target: Path, *extra: str) -> None:
-    _dbt(db, target, "run", "--select", SELECT, *extra)
+def _build_base(db: Path, *extra: str) -> None:
+    _dbt(db, "run", "--select", SELECT, *extra)
 
 
 def _model_rows(db: Path) -> dict[str, list[tuple]]:
@@ -75,16 +65,16 @@ def _rows(db: Path) -> list[tuple]:
         ).fetchall()
 
 
-def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
+def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path, monkeypatch):
     works, _ = generate_records(300, seed=11)
-    raw_dir, db, target = tmp_path / "raw", tmp_path / "build.duckdb", tmp_path / "target"
+    raw_dir, db = tmp_path / "raw", dbt_build_path(monkeypatch, tmp_path)
     old = _file(raw_dir, "2024-12-01", [_version(w, "2024-12-01T00:00:00", 2017) for w in works[200:210]])
     a = _file(raw_dir, "2025-01-01", [_version(w, "2025-01-01T00:00:00") for w in works[:200]])
     b = _file(raw_dir, "2025-02-01", [_version(w, "2025-02-01T00:00:00") for w in works[200:]])
     with duckdb.connect(str(db)) as con:
         load_files(con, "works", [old, a, b])
-    _dbt(db, target, "seed", "--select", "countries")
-    _build_base(db, target)
+    _dbt(db, "seed", "--select", "countries")
+    _build_base(db)
     first = {r[0]: r for r in _rows(db)}
     assert len(first) == 300 and first[works[205]["id"].rsplit("/", 1)[-1]][1] == str(b.path)
 
@@ -104,11 +94,11 @@ def test_an_incremental_rebuild_equals_a_full_refresh(tmp_path):
     with duckdb.connect(str(db)) as con:
         load_files(con, "works", [old, a, c])
         assert prune_files(con, "works", [old, a, c]) > 0
-    _build_base(db, target)
+    _build_base(db)
     incremental, incremental_models = _rows(db), _model_rows(db)
 
     shutil.copyfile(db, tmp_path / "incremental.duckdb")  # the same database path keeps dbt's parse
-    _build_base(db, target, "--full-refresh")
+    _build_base(db, "--full-refresh")
     assert incremental == _rows(db)
     full_models = _model_rows(db)
     short = lambda w: w["id"].rsplit("/", 1)[-1]  # noqa: E731
@@ -163,21 +153,21 @@ def _outside(record: dict, updated: str, by: str) -> dict:
     return _version(record, updated, 2019, concepts=[], topics=[], primary_topic=None)
 
 
-def test_the_latest_version_wins_across_the_universes_edge_incrementally_as_in_a_full_refresh(tmp_path):
+def test_the_latest_version_wins_across_the_universes_edge_incrementally_as_in_a_full_refresh(tmp_path, monkeypatch):
     from dagster_project.ingest.universe import Universe
 
     universe = Universe.from_dbt()
     works, _ = generate_records(60, seed=21)
     short = [w["id"].rsplit("/", 1)[-1] for w in works]
-    raw_dir, db, target = tmp_path / "raw", tmp_path / "build.duckdb", tmp_path / "target"
+    raw_dir, db = tmp_path / "raw", dbt_build_path(monkeypatch, tmp_path)
     a = _file(raw_dir, "2025-01-01", [_inside(w, "2025-01-01T00:00:00") for w in works[:20]]
               + [_outside(w, "2025-01-01T00:00:00", "year") for w in works[20:25]]
               + [_outside(w, "2025-01-01T00:00:00", "ai") for w in works[25:30]])
     with duckdb.connect(str(db)) as con:
         first = load_files(con, "works", [a], universe=universe)
     assert (first.records, first.loaded, first.outside_universe, first.quarantined) == (30, 20, 10, 0)
-    _dbt(db, target, "seed", "--select", "countries")
-    _build_base(db, target)
+    _dbt(db, "seed", "--select", "countries")
+    _build_base(db)
     assert {r[0] for r in _rows(db)} == set(short[:20])
 
     # Newer versions: 0-4 leave the universe (by year), 5-9 leave it (no AI any more), 20-24 and 25-27 enter it;
@@ -193,7 +183,7 @@ def test_the_latest_version_wins_across_the_universes_edge_incrementally_as_in_a
         versions, kept = con.execute("select count(*), count(*) filter (where in_universe) from raw.work_versions").fetchone()
     assert (second.loaded, second.outside_universe) == (20 + 10, 10 + 15)  # file a skipped (unchanged), its counts kept
     assert (versions, kept) == (30 + 25, 20 + 10)
-    _build_base(db, target)
+    _build_base(db)
     incremental, incremental_models = _rows(db), _model_rows(db)
     expected = set(short[10:20]) | set(short[20:28])
     assert {r[0] for r in incremental} == expected
@@ -205,7 +195,7 @@ def test_the_latest_version_wins_across_the_universes_edge_incrementally_as_in_a
             gone = con.execute(f"select count(*) from {model} where work_id in (select unnest(?))", [short[:10]]).fetchone()[0]
             assert gone == 0, model
 
-    _build_base(db, target, "--full-refresh")
+    _build_base(db, "--full-refresh")
     assert incremental == _rows(db)
     full_models = _model_rows(db)
     for model in PER_WORK_MODELS:

@@ -116,9 +116,17 @@ def test_a_shrinking_run_is_stopped_naming_the_figure_and_the_override_lets_it_t
     assert "would fall from" in guard.description and "PUBLISH_ALLOW_SHRINK=1" in guard.description
     assert _served(published) == before
 
+    # The same build, published on purpose: the guard and the publish step alone, not the whole job again.
+    from dagster_project.assets.serving import PUBLISHED_KEY
+    from dagster_project.checks.publish_guard import publish_guard
+    from dagster_project.definitions import defs
+
+    publish_only = dg.define_asset_job("publish_only", dg.AssetSelection.checks(publish_guard) | dg.AssetSelection.assets(PUBLISHED_KEY))
     monkeypatch.setenv("PUBLISH_ALLOW_SHRINK", "1")
-    allowed = _run_job()
+    allowed = dg.Definitions.merge(defs, dg.Definitions(jobs=[publish_only])).resolve_job_def("publish_only").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert allowed.success and _published(allowed) and _guard(allowed).passed
+    assert {e.asset_key.to_user_string() for e in allowed.get_asset_materialization_events()} == {"warehouse/published"}
     with duckdb.connect(str(published), read_only=True) as con:
         label = con.execute("select dataset_label from marts.headline_figures limit 1").fetchone()[0]
     assert "1000 works" in label

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from dagster_project.report import ReportInputError, build_report, report_path
+from tests.conftest import keep_top_institutions
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -210,6 +211,7 @@ def warehouse_copy(published, tmp_path) -> Path:
 
 def test_real_data_gets_no_banner(warehouse_copy):
     with duckdb.connect(str(warehouse_copy)) as c:
+        keep_top_institutions(c, 2)
         c.execute("create table staging.dataset_flag as select dataset_label, false as is_synthetic "
                   "from staging.stg_openalex__dataset")
         kind = c.execute("select table_type from information_schema.tables where table_schema = 'staging' "

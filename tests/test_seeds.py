@@ -9,8 +9,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -229,20 +227,16 @@ def test_committed_seeds_are_what_the_build_script_makes(tmp_path):
 
 
 @pytest.mark.slow
-def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path):
+def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path, monkeypatch):
     """`dbt build` of the seeds plus every test whose parents are all seeds (property-file tests and
-    dbt/tests/reference), in a temporary DuckDB file and target folder."""
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(tmp_path / "seeds.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [
-        str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
-        "--log-path", str(tmp_path / "logs"), "--select", "resource_type:seed", "--indirect-selection", "cautious",
-        "--threads", "4",
-    ]
-    result = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    dbt/tests/reference), in a temporary DuckDB file."""
+    from tests.conftest import dbt_build_path, run_dbt
 
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    db = dbt_build_path(monkeypatch, tmp_path)
+    invocation, _ = run_dbt(db, "build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
+    assert invocation.is_successful(), invocation.get_error()
+
+    results = json.loads((invocation.target_path / "run_results.json").read_text())["results"]
     by_kind: dict[str, int] = {}
     for item in results:
         kind = item["unique_id"].split(".")[0]
@@ -256,7 +250,7 @@ def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path):
 
     import duckdb
 
-    with duckdb.connect(str(tmp_path / "seeds.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(db), read_only=True) as con:
         types = dict(con.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = 'reference' and table_name = 'risk_entities'").fetchall())

@@ -8,9 +8,6 @@ checks.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +16,7 @@ import pytest
 
 from dagster_project.ingest.openalex_api.landing import work_counts_rows
 from dagster_project.ingest.openalex_api.query import StudyScope
-from dagster_project.settings import DBT_PROJECT_DIR
+from tests.conftest import dbt_build_path, run_dbt
 
 SCOPE = StudyScope.from_dbt()
 TESTS = {
@@ -54,21 +51,14 @@ def write_db(path: Path, rows: list[dict]) -> None:
                             [[r["scope"], r["publication_year"], r["works_count"], r["query"], r["fetched_at"]] for r in rows])
 
 
-def dbt_source_tests(tmp_path: Path, rows: list[dict]) -> dict[str, int | None]:
+def dbt_source_tests(db: Path, rows: list[dict]) -> dict[str, int | None]:
     """`dbt test` on the source's tests against a warehouse holding `rows`: test name -> failing rows (None: error)."""
-    db = tmp_path / "warehouse.duckdb"  # one path, one target folder: a later run parses partially
     db.unlink(missing_ok=True)
     write_db(db, rows)
-    target = tmp_path / "target"
-    env = dict(os.environ, DBT_DUCKDB_PATH=str(db), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROJECT_DIR), "--target-path", str(target), "--select", "source:openalex.work_counts"],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
-    )
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    invocation, _ = run_dbt(db, "test", "--select", "source:openalex.work_counts")
+    results = json.loads((invocation.target_path / "run_results.json").read_text())["results"]
     failures = {r["unique_id"].split(".")[2]: (r["failures"] if r["status"] in ("pass", "fail") else None) for r in results}
-    assert set(failures) == set(TESTS.values()), proc.stdout[-3000:]
+    assert set(failures) == set(TESTS.values()), invocation.get_error()
     return failures
 
 
@@ -80,11 +70,12 @@ def test_the_work_counts_rules_are_checks_on_the_raw_asset():
     assert checks == set(TESTS.values())
 
 
-@pytest.mark.slow  # two dbt invocations (~50 s here)
-def test_complete_counts_pass_and_each_broken_rule_is_caught_by_its_own_test(tmp_path):
+@pytest.mark.slow  # two dbt invocations
+def test_complete_counts_pass_and_each_broken_rule_is_caught_by_its_own_test(tmp_path, monkeypatch):
+    db = dbt_build_path(monkeypatch, tmp_path)
     good = fetched_rows()
     assert len(good) == len(SCOPE.scopes()) * len(SCOPE.years)
-    assert dbt_source_tests(tmp_path, good) == {name: 0 for name in TESTS.values()}
+    assert dbt_source_tests(db, good) == {name: 0 for name in TESTS.values()}
 
     # One break per rule, on different rows, so each test's failing rows are exactly its own break.
     missing, inflated = (SCOPE.europe[0], SCOPE.years[2]), (SCOPE.europe[1], SCOPE.years[3])
@@ -99,7 +90,7 @@ def test_complete_counts_pass_and_each_broken_rule_is_caught_by_its_own_test(tmp
             r = dict(r, works_count=-1)
         broken.append(r)
     broken.append(next(r for r in good if (r["scope"], r["publication_year"]) == ("CN", SCOPE.years[1])))  # twice
-    assert dbt_source_tests(tmp_path, broken) == {
+    assert dbt_source_tests(db, broken) == {
         TESTS["every_scope_and_year"]: 1, TESTS["europe_at_least_country"]: 1, TESTS["not_negative"]: 1,
         TESTS["one_row_per_scope_year"]: 1,
         TESTS["count_present"]: 0, TESTS["scope_present"]: 0, TESTS["year_present"]: 0,
