@@ -187,6 +187,23 @@ def test_a_page_whose_partner_is_a_lab_known_only_through_lineage(published, tmp
             f"({ancestor['matched_institution_id']}, ROR {ancestor['matched_ror_id']})") in cells[5]
 
 
+def test_pages_drawn_in_processes_equal_pages_drawn_here(published, monkeypatch):
+    """Many pages are drawn in a process per core; each comes out as it does drawn in the run's own process."""
+    from dagster_project.report import institutions
+    from dagster_project.report.institution_data import read_institutions
+    from dagster_project.report.render import render_page
+
+    with duckdb.connect(str(published), read_only=True) as c:
+        chosen, levels = read_institutions(c)
+    chosen = chosen[:4]
+    prints = {i.id: f"print-{i.id}" for i in chosen}
+    common = {"generated_at": "now", "warehouse_path": str(published), "dataset_label": "demo", "is_synthetic": True}
+    here = [render_page(p, common) for p in institutions.institution_pages(chosen, levels, prints)]
+    monkeypatch.setattr(institutions, "PAGES_PER_PROCESS", 2)  # 4 pages: two processes
+    pooled = [render_page(p, common) for p in institutions.institution_pages(chosen, levels, prints)]
+    assert pooled == here and len(set(here)) == 4
+
+
 def test_pages_are_named_by_ror_id_else_by_openalex_id():
     with duckdb.connect() as c:
         c.execute("create schema marts")
