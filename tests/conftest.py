@@ -202,3 +202,41 @@ def rerun(demo_run, tmp_path_factory):
         mp.undo()
     return {"result": result, "settings": settings, "published": published, "figures_before": before,
             "old_load": old_load, "reader": json.loads(out.read_text()), "run_seconds": run_seconds}
+
+
+@pytest.fixture(scope="session")
+def marts_only_run(demo_run, tmp_path_factory):
+    """The marts_only job (rebuild from the loaded raw layer, then publish) over a copy of the session's warehouse,
+    with two things planted: the incremental models' fingerprint as if built from other SQL (a full rebuild is due)
+    and a blocking mart check that always fails (nothing may be served). Shared by the tests of each."""
+    import dagster as dg
+
+    from dagster_project.assets.dbt_fingerprints import record_fingerprints
+
+    root = tmp_path_factory.mktemp("marts_only_run")
+    published = copy_demo_run(demo_run, root)
+    served = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html",
+              published.parent / "docs" / "catalog.json"]
+    served_before = {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served}
+    mp = pytest.MonkeyPatch()
+    set_warehouse_env(mp, root)
+    try:
+        from dagster_project.assets.serving import MART_KEYS
+        from dagster_project.definitions import defs
+        from dagster_project.settings import load_settings
+
+        settings = pinned(load_settings(), root)
+        record_fingerprints(settings.build_path, {"incremental_models": "built from other SQL"})
+        build_before = sha256_of(settings.build_path)
+
+        @dg.asset_check(asset=MART_KEYS[0], name="planted_failure", blocking=True, description="Always fails (test).")
+        def planted_failure():
+            return dg.AssetCheckResult(passed=False, metadata={"why": "planted by the test"})
+
+        test_defs = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[planted_failure]))
+        result = test_defs.resolve_job_def("marts_only").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    finally:
+        mp.undo()
+    return {"result": result, "settings": settings, "published": published, "served_before": served_before,
+            "build_before": build_before}

@@ -25,6 +25,7 @@ def test_version_is_the_one_dbt_itself_reports():
     assert _installed(ours) == _installed(dbts)
 
 
+@pytest.mark.slow  # starts dbt twice
 def test_every_other_command_is_dbts_own_with_its_exit_status(tmp_path):
     listed = subprocess.run([BIN / "warehouse-dbt", "ls", "--help"], capture_output=True, text=True)
     assert listed.returncode == 0 and "Usage: dbt ls" in listed.stdout

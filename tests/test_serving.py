@@ -188,35 +188,23 @@ def test_readers_see_the_old_or_the_new_warehouse_and_are_never_blocked_during_a
 # --- a failed run ------------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(demo_run, tmp_path, monkeypatch):
+def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(marts_only_run):
     """A blocking mart check fails after the marts were rebuilt: the build file holds new marts, the published
     file, its Parquet files, the report and the docs stay exactly as they were."""
-    published = copy_demo_run(demo_run, tmp_path)
-    set_warehouse_env(monkeypatch, tmp_path)
-    served = [published, *sorted((published.parent / "parquet").iterdir()), published.parent / "report" / "index.html",
-              published.parent / "docs" / "catalog.json"]
-    before = {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served}
-    build_before = sha256_of(published.parent / "build" / "openalex.duckdb")
-
     from dagster_project.assets.serving import MART_KEYS
-    from dagster_project.definitions import defs
 
-    @dg.asset_check(asset=MART_KEYS[0], name="planted_failure", blocking=True, description="Always fails (test).")
-    def planted_failure() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=False, metadata={"why": "planted by the test"})
-
-    # The marts_only job (rebuild from the loaded raw layer, then publish), with the planted check beside the others.
-    test_defs = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[planted_failure]))
-    result = test_defs.resolve_job_def("marts_only").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-
+    result, published = marts_only_run["result"], marts_only_run["published"]
     assert not result.success
+    failed = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+              and not e.asset_check_evaluation_data.passed]
+    assert [c.check_name for c in failed] == ["planted_failure"]
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert MART_KEYS[0].to_user_string() in done  # the marts were rebuilt in the build file …
     assert not any(key.startswith("openalex/") for key in done)  # … from the raw layer already loaded …
     assert not done & {"warehouse/published", "warehouse/dbt_docs", "reports/study_report"}  # … and nothing was served
-    assert sha256_of(published.parent / "build" / "openalex.duckdb") != build_before
-    assert {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served} == before
+    assert sha256_of(marts_only_run["settings"].build_path) != marts_only_run["build_before"]
+    served = marts_only_run["served_before"]
+    assert {p: (sha256_of(p), p.stat().st_mtime_ns) for p in served} == served
     assert not list(published.parent.glob(".publish-*"))
 
 
