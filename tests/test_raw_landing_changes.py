@@ -1,11 +1,13 @@
 """The raw step through Dagster when the source's files change between runs: a part file rewritten in place is
 read again (its old rows replaced, the other files skipped), and a part file gone from the source takes its rows
-with it. Files are known by path, size and sha256."""
+with it. Files are known by path, size and modification time; a file whose time moved is hashed and read again
+only if its content changed."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -14,8 +16,6 @@ import pytest
 
 from dagster_project.demo_data.snapshot import generate_snapshot
 from tests.conftest import set_warehouse_env
-
-pytestmark = pytest.mark.slow  # three runs of the raw step
 
 
 def _materialise():
@@ -37,6 +37,34 @@ def _drop_from_manifest(root: Path, part: Path) -> None:
     (root / "manifest.json").write_text(json.dumps(manifest))
 
 
+def test_a_file_touched_is_not_read_again_and_a_file_changed_is(tmp_path):
+    from dagster_project.demo_data.generator import generate_records
+    from dagster_project.demo_data.snapshot import write_jsonl_gz
+    from dagster_project.ingest.loader import load_files
+    from dagster_project.ingest.snapshot import RawFile
+
+    works, _ = generate_records(20, seed=3)
+    path = tmp_path / "updated_date=2025-01-01" / "part_0000.gz"
+    raw = RawFile("works", path, "2025-01-01", write_jsonl_gz(path, works))
+
+    def load():
+        with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+            result = load_files(con, "works", [raw])
+            return result.files[0], con.execute("select mtime_ns, sha256, records from raw.load_log").fetchall()
+
+    first, [(mtime, digest, records)] = load()
+    assert not first.skipped and mtime == path.stat().st_mtime_ns and records == 20
+    later = mtime + 10**9
+    os.utime(path, ns=(later, later))  # touched, same bytes: hashed, not read, its new time logged
+    touched, logged = load()
+    assert touched.skipped and logged == [(later, digest, 20)]
+    assert load()[0].skipped  # size and time as logged: not even hashed
+    raw = RawFile("works", path, "2025-01-01", write_jsonl_gz(path, works[:10]))  # rewritten: new time, new bytes
+    changed, [(_, new_digest, new_records)] = load()
+    assert not changed.skipped and new_digest != digest and new_records == 10
+
+
+@pytest.mark.slow  # three runs of the raw step
 def test_a_file_rewritten_in_place_is_read_again_and_a_removed_file_takes_its_rows_with_it(tmp_path, monkeypatch):
     root = tmp_path / "snapshot"
     generate_snapshot(root, 300, seed=5)

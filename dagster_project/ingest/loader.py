@@ -9,8 +9,11 @@ If any file fails the read, or holds a record without a valid id, nothing of it 
 is read on its own instead; only a file that fails that too is read line by line in Python to find the bad
 lines. Those go to the quarantine (table `raw.quarantine` and a JSON-lines file) with file, line and reason,
 and the rest loads.
-Every file is logged in `raw.load_log` with its size and sha256, so an unchanged file is not loaded twice
-and `records = loaded + outside_universe + quarantined` can be checked per file.
+Every file is logged in `raw.load_log` with its size, modification time and sha256, so an unchanged file is not
+loaded twice and `records = loaded + outside_universe + quarantined` can be checked per file. A file whose size and
+modification time are as logged is taken as unchanged without being read (as rsync and make do: hashing every
+file of a full snapshot on every run would read hundreds of GB); one whose time moved is hashed, and reloaded only
+if its content changed.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             loaded_at timestamp default current_timestamp, outside_universe bigint default 0)"""
     )
     con.execute("alter table raw.load_log add column if not exists outside_universe bigint default 0")
+    con.execute("alter table raw.load_log add column if not exists mtime_ns bigint")
     con.execute("create table if not exists raw.universe (parameters varchar, description varchar, recorded_at timestamp)")
     con.execute(
         """create table if not exists raw.work_counts (
@@ -317,31 +321,38 @@ def load_files(
     ensure_raw_schema(con)
     result = LoadResult(entity)
     quarantine = Quarantine(con, quarantine_path)
-    pending: list[tuple[RawFile, int, str]] = []
+    pending: list[tuple[RawFile, int, int, str]] = []
     for raw in files:
-        size, digest = raw.path.stat().st_size, sha256_of(raw.path)
+        stat = raw.path.stat()
+        size, mtime_ns, digest = stat.st_size, stat.st_mtime_ns, None
         if incremental:
             prev = con.execute(
-                """select records, loaded, coalesce(outside_universe, 0), quarantined from raw.load_log
-                   where entity = ? and file = ? and size_bytes = ? and sha256 = ?""",
-                [entity, str(raw.path), size, digest],
+                """select records, loaded, coalesce(outside_universe, 0), quarantined, mtime_ns, sha256 from raw.load_log
+                   where entity = ? and file = ? and size_bytes = ?""",
+                [entity, str(raw.path), size],
             ).fetchone()
-            if prev:
-                result.files.append(FileResult(str(raw.path), raw.partition, *prev, raw.expected_records, skipped=True))
+            if prev and prev[4] != mtime_ns:
+                digest = sha256_of(raw.path)
+                if prev[5] == digest:  # touched, not changed: its time is recorded, so the next run reads nothing
+                    con.execute("update raw.load_log set mtime_ns = ? where entity = ? and file = ?",
+                                [mtime_ns, entity, str(raw.path)])
+            if prev and (prev[4] == mtime_ns or prev[5] == digest):
+                result.files.append(FileResult(str(raw.path), raw.partition, *prev[:4], raw.expected_records, skipped=True))
                 continue
         _forget(con, entity, str(raw.path))
-        pending.append((raw, size, digest))
-    together = _insert_together(con, entity, [raw for raw, _, _ in pending], universe) if pending else {}
-    for raw, size, digest in pending:
+        pending.append((raw, size, mtime_ns, digest or sha256_of(raw.path)))
+    together = _insert_together(con, entity, [raw for raw, *_ in pending], universe) if pending else {}
+    for raw, size, mtime_ns, digest in pending:
         if together is not None:
             read, loaded = together[str(raw.path)]
             records, outside, quarantined = _records(raw), read - loaded, 0
         else:
             records, loaded, outside, quarantined = _insert_one(con, entity, raw, quarantine, universe)
         con.execute(
-            """insert into raw.load_log (entity, file, partition, size_bytes, sha256, expected_records, records, loaded,
-                                         outside_universe, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [entity, str(raw.path), raw.partition, size, digest, raw.expected_records, records, loaded, outside, quarantined],
+            """insert into raw.load_log (entity, file, partition, size_bytes, mtime_ns, sha256, expected_records, records,
+                                         loaded, outside_universe, quarantined) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [entity, str(raw.path), raw.partition, size, mtime_ns, digest, raw.expected_records, records, loaded, outside,
+             quarantined],
         )
         result.files.append(FileResult(str(raw.path), raw.partition, records, loaded, outside, quarantined, raw.expected_records))
     return result
