@@ -20,27 +20,33 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-# dbt parses the whole project again (~10 s a command) whenever the build database's path changes: the path is
-# part of its profile. Every test therefore reaches its warehouse folder through this one symlink, pointed at the
-# test's own folder, and the session's dbt commands share one parse.
+# dbt parses the whole project again (~10–20 s) whenever the build database's path changes: the path is part of
+# its profile. Every test therefore reaches its warehouse folder through this one symlink, pointed at the test's
+# own folder, and the session's dbt commands share one parse. The link's path is the same for every session of
+# this checkout, so a session also reuses the parse the last one left in dbt/target (per checkout too; two
+# sessions at once in one checkout are not supported).
 # (Test modules import this file again as `tests.conftest`: the session's folder is kept in the environment so
 # that both copies share it.)
-if "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ:
+_NEW_SESSION = "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ
+if _NEW_SESSION:
     os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
 _SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
-WAREHOUSE_LINK = _SESSION_DIR / "warehouse"
+_CHECKOUT = Path(__file__).resolve().parent.parent
+_LINK_DIR = Path(tempfile.gettempdir()) / f"eu-cn-ai-tests-link-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}"
+WAREHOUSE_LINK = _LINK_DIR / "warehouse"
 
 
 def _point_warehouse_link(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = _SESSION_DIR / ".warehouse-link"
+    _LINK_DIR.mkdir(exist_ok=True)
+    tmp = _LINK_DIR / ".warehouse-link"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(folder)
     os.replace(tmp, WAREHOUSE_LINK)
 
 
-if not WAREHOUSE_LINK.is_symlink():
-    _point_warehouse_link(_SESSION_DIR / "unused")
+if _NEW_SESSION or not WAREHOUSE_LINK.is_symlink():
+    _point_warehouse_link(_SESSION_DIR / "unused")  # away from the last session's (removed) folders
 os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never the developer's warehouse
 
 
