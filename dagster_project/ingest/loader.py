@@ -331,12 +331,14 @@ def load_files(
                    where entity = ? and file = ? and size_bytes = ?""",
                 [entity, str(raw.path), size],
             ).fetchone()
-            if prev and prev[4] != mtime_ns:
+            unchanged = prev is not None and prev[4] == mtime_ns
+            if prev is not None and not unchanged:
                 digest = sha256_of(raw.path)
-                if prev[5] == digest:  # touched, not changed: its time is recorded, so the next run reads nothing
+                unchanged = prev[5] == digest
+                if unchanged:  # touched, not changed: its time is recorded, so the next run reads nothing
                     con.execute("update raw.load_log set mtime_ns = ? where entity = ? and file = ?",
                                 [mtime_ns, entity, str(raw.path)])
-            if prev and (prev[4] == mtime_ns or prev[5] == digest):
+            if unchanged:
                 result.files.append(FileResult(str(raw.path), raw.partition, *prev[:4], raw.expected_records, skipped=True))
                 continue
         _forget(con, entity, str(raw.path))
