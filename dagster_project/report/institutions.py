@@ -173,16 +173,12 @@ def index_page(institutions: list[Institution]) -> Page:
     return Page(INDEX, "institutions_index.html", {"rows": rows})
 
 
-def _drawn(job: tuple[Institution, list[str], str]) -> Page:
-    return institution_page(*job)
-
-
 def institution_pages(institutions: list[Institution], levels: list[str], fingerprints: dict[str, str]) -> list[Page]:
     """The institutions' pages; each carries the fingerprint of what it was drawn from (build.fingerprint).
     Hundreds of pages are drawn on every core (spawned processes: the run's own process may hold threads)."""
-    jobs = [(i, levels, fingerprints[i.id]) for i in institutions]
-    workers = min(os.cpu_count() or 1, len(jobs) // PAGES_PER_PROCESS)
+    args = (institutions, [levels] * len(institutions), [fingerprints[i.id] for i in institutions])
+    workers = min(os.cpu_count() or 1, len(institutions) // PAGES_PER_PROCESS)
     if workers < 2:
-        return [_drawn(job) for job in jobs]
+        return list(map(institution_page, *args))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_drawn, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+        return list(pool.map(institution_page, *args, chunksize=max(1, len(institutions) // (workers * 4))))
