@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.ingest.loader import sha256_of  # noqa: F401  (the tests' file digest is the raw load's)
+
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -115,10 +117,6 @@ def keep_top_institutions(con, n: int) -> None:
                                           "order by rank_by_defence_linked_works, institution_id limit ?", [n]).fetchall()]
     for mart in INSTITUTION_MARTS:
         con.execute(f"delete from marts.{mart} where institution_id not in (select unnest(?))", [kept])
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def up_to_publish(defs) -> list:
