@@ -53,13 +53,16 @@ sql: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
 	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
 
+# The tests run in one process per core, a test file's tests in one of them (they may share a module's run).
+PYTEST_WORKERS := -n auto --dist loadfile
+
 ## test: lint, then the whole test suite (real dbt builds, Dagster materialisations, a browser on the report)
 test: lint $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 ## test-fast: the tests that run no whole Dagster job (under a minute)
 test-fast: $(STAMP_TEST)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not slow" -q
 
 ## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars)
 lint: $(STAMP_TEST)

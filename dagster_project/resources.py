@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+from .settings import DBT_PROJECT_DIR, DBT_TARGET_PATH, PROJECT_ROOT, load_settings
 
 # dbt/profiles.yml reads the DuckDB file's path from this dbt var (falling back on DBT_DUCKDB_PATH, then the default).
 BUILD_PATH_VAR = "warehouse_build_path"
@@ -29,6 +29,7 @@ def dbt_vars(build_path: Path) -> list[str]:
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
+    target_path=DBT_TARGET_PATH,
     prepare_project_cli_args=["parse", "--quiet", *dbt_vars(load_settings().build_path)],
 )
 PREPARED_WITH = Path(dbt_project.manifest_path).with_name(".prepared_with.json")

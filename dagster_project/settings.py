@@ -15,6 +15,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+# Where dbt keeps its parse and artifacts: dbt's and dagster-dbt's own variable, read here too so that the manifest
+# the definitions load sits where dbt's commands write (relative to the dbt project; `target` by default).
+DBT_TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH") or "target")
 
 SOURCES = ("demo", "snapshot", "api")
 SWITCH_VALUES = ("", "0", "1")

@@ -10,12 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from dagster_project.ingest.loader import sha256_of  # noqa: F401  (the tests' file digest is the raw load's)
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -29,13 +28,22 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # sessions at once in one checkout are not supported).
 # (Test modules import this file again as `tests.conftest`: the session's folder is kept in the environment so
 # that both copies share it.)
+# `make test` runs the tests in one process per core (pytest-xdist): each worker has a link and a dbt parse
+# (DBT_TARGET_PATH) of its own, kept between sessions like the single process's.
 _NEW_SESSION = "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ
 if _NEW_SESSION:
     os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
 _SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
 _CHECKOUT = Path(__file__).resolve().parent.parent
-_LINK_DIR = Path(tempfile.gettempdir()) / f"eu-cn-ai-tests-link-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER:
+    os.environ.setdefault("DBT_TARGET_PATH", str(_CHECKOUT / "dbt" / "target" / f"tests-{_WORKER}"))
+_LINK_DIR = Path(tempfile.gettempdir()) / (
+    f"eu-cn-ai-tests-link-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}{'-' + _WORKER if _WORKER else ''}")
 WAREHOUSE_LINK = _LINK_DIR / "warehouse"
+
+# Imported once the worker's DBT_TARGET_PATH is set (the settings read it). The tests' file digest is the raw load's.
+from dagster_project.ingest.loader import sha256_of  # noqa: E402, F401
 
 
 def _point_warehouse_link(folder: Path) -> None:
@@ -53,7 +61,8 @@ os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never 
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+    if not _WORKER:  # the session's folder is the controller's to remove: a worker may finish while another runs
+        shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
 DEMO_WORKS_FOR_TESTS = 3000
@@ -102,7 +111,10 @@ def run_dbt(build_path: Path, *args: str):
     and dbt's structured events."""
     from dagster_project import resources
 
-    invocation = resources.dbt_resource().cli([*args, *resources.dbt_vars(build_path)], raise_on_error=False)
+    # Its artifacts go to the test's folder, not dbt/target (which would keep them); dbt's parse is copied in.
+    target = build_path.parent / f"dbt-target-{uuid.uuid4().hex[:8]}"
+    invocation = resources.dbt_resource().cli([*args, *resources.dbt_vars(build_path)], target_path=target,
+                                              raise_on_error=False)
     events = [event.raw_event for event in invocation.stream_raw_events()]
     return invocation, events
 
