@@ -53,8 +53,9 @@ sql: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
 	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
 
-# The tests run in one process per core, a test file's tests in one of them (they may share a module's run).
-PYTEST_WORKERS := -n auto --dist loadfile
+# The tests run in one process per core, in groups (tests/conftest.py: the tests of the session's shared runs
+# together, any other test with its file's).
+PYTEST_WORKERS := -n auto --dist loadgroup
 
 ## test: lint, then the whole test suite (real dbt builds, Dagster materialisations, a browser on the report)
 test: lint $(CHROMIUM)

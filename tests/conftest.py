@@ -72,10 +72,19 @@ DEMO_SEED_FOR_TESTS = 20
 WHOLE_JOB_FIXTURES = {"demo_run", "snapshot_run"}
 
 
+# The session's shared runs: under pytest-xdist the tests that read one go to the same process, which makes it once.
+SHARED_RUN_FIXTURES = {"demo_run", "rerun", "marts_only_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        if WHOLE_JOB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if WHOLE_JOB_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        # Any other test stays with its file's (they may share a module's run).
+        item.add_marker(pytest.mark.xdist_group("shared_runs" if SHARED_RUN_FIXTURES & fixtures
+                                                else item.nodeid.split("::")[0]))
 
 
 def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
