@@ -53,7 +53,7 @@ sql: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
 	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
 
-# The tests run in one process per core, in groups (tests/conftest.py: the tests of the session's shared runs
+# The tests run in one process per core, in groups (tests/grouping.py: the tests of the session's shared runs
 # together, any other test with its file's).
 PYTEST_WORKERS := -n auto --dist loadgroup
 

@@ -44,6 +44,7 @@ WAREHOUSE_LINK = _LINK_DIR / "warehouse"
 
 # Imported once the worker's DBT_TARGET_PATH is set (the settings read it). The tests' file digest is the raw load's.
 from dagster_project.ingest.loader import sha256_of  # noqa: E402, F401
+from tests.grouping import xdist_group  # noqa: E402
 
 
 def _point_warehouse_link(folder: Path) -> None:
@@ -72,19 +73,12 @@ DEMO_SEED_FOR_TESTS = 20
 WHOLE_JOB_FIXTURES = {"demo_run", "snapshot_run"}
 
 
-# The session's shared runs: under pytest-xdist the tests that read one go to the same process, which makes it once.
-SHARED_RUN_FIXTURES = {"demo_run", "rerun", "marts_only_run"}
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if WHOLE_JOB_FIXTURES & fixtures:
+        if WHOLE_JOB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        # Any other test stays with its file's (they may share a module's run).
-        item.add_marker(pytest.mark.xdist_group("shared_runs" if SHARED_RUN_FIXTURES & fixtures
-                                                else item.nodeid.split("::")[0]))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
 
 
 def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
