@@ -56,8 +56,11 @@ def _point_warehouse_link(folder: Path) -> None:
     os.replace(tmp, WAREHOUSE_LINK)
 
 
-if _NEW_SESSION or not WAREHOUSE_LINK.is_symlink():
-    _point_warehouse_link(_SESSION_DIR / "unused")  # away from the last session's (removed) folders
+# Away from the last session's (removed) folders, once per process of a new session: a worker's session folder is
+# its controller's, and this file's second import (as `tests.conftest`) may come in the middle of a test.
+_FIRST_IMPORT = ("tests.conftest" if __name__ == "conftest" else "conftest") not in sys.modules
+if ((_NEW_SESSION or _WORKER) and _FIRST_IMPORT) or not WAREHOUSE_LINK.is_symlink():
+    _point_warehouse_link(_SESSION_DIR / "unused")
 os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never the developer's warehouse
 
 
