@@ -30,8 +30,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # that both copies share it.)
 # `make test` runs the tests in one process per core (pytest-xdist): each worker has a link and a dbt parse
 # (DBT_TARGET_PATH) of its own, kept between sessions like the single process's.
-_NEW_SESSION = "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ
-if _NEW_SESSION:
+if "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ:
     os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
 _SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
 _CHECKOUT = Path(__file__).resolve().parent.parent
@@ -44,7 +43,7 @@ WAREHOUSE_LINK = _LINK_DIR / "warehouse"
 
 # Imported once the worker's DBT_TARGET_PATH is set (the settings read it). The tests' file digest is the raw load's.
 from dagster_project.ingest.loader import sha256_of  # noqa: E402, F401
-from tests.grouping import xdist_group  # noqa: E402
+from tests.grouping import reads_a_shared_run, xdist_group  # noqa: E402
 
 
 def _point_warehouse_link(folder: Path) -> None:
@@ -56,10 +55,10 @@ def _point_warehouse_link(folder: Path) -> None:
     os.replace(tmp, WAREHOUSE_LINK)
 
 
-# Away from the last session's (removed) folders, once per process of a new session: a worker's session folder is
-# its controller's, and this file's second import (as `tests.conftest`) may come in the middle of a test.
+# Away from the last session's (removed) folders, once per process (the controller's, each worker's): this file's
+# second import (as `tests.conftest`) may come in the middle of a test.
 _FIRST_IMPORT = ("tests.conftest" if __name__ == "conftest" else "conftest") not in sys.modules
-if ((_NEW_SESSION or _WORKER) and _FIRST_IMPORT) or not WAREHOUSE_LINK.is_symlink():
+if _FIRST_IMPORT or not WAREHOUSE_LINK.is_symlink():
     _point_warehouse_link(_SESSION_DIR / "unused")
 os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_LINK / "openalex.duckdb")  # never the developer's warehouse
 
@@ -72,14 +71,12 @@ def pytest_unconfigure(config):
 DEMO_WORKS_FOR_TESTS = 3000
 DEMO_SEED_FOR_TESTS = 20
 
-# Fixtures that run a whole Dagster job: a test using one is slow (`make test-fast` leaves it out).
-WHOLE_JOB_FIXTURES = {"demo_run", "snapshot_run"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        if WHOLE_JOB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if reads_a_shared_run(item):  # a whole Dagster job: `make test-fast` leaves it out
             item.add_marker(pytest.mark.slow)
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
 

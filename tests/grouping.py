@@ -4,11 +4,14 @@ session's shared runs all go to one process, which makes each run once; any othe
 
 from __future__ import annotations
 
-SHARED_RUN_FIXTURES = {"demo_run", "rerun", "marts_only_run"}
-SHARED_RUNS_GROUP = "shared_runs"
+# Every shared run (rerun, marts_only_run, the end-to-end snapshot_run) is made from the session's demo run, so a
+# test that reads any of them requests this fixture too (pytest lists a test's fixtures with their dependencies).
+SHARED_RUN = "demo_run"
+
+
+def reads_a_shared_run(item) -> bool:
+    return SHARED_RUN in getattr(item, "fixturenames", ())
 
 
 def xdist_group(item) -> str:
-    if SHARED_RUN_FIXTURES & set(getattr(item, "fixturenames", ())):
-        return SHARED_RUNS_GROUP
-    return item.nodeid.split("::")[0]
+    return "shared_runs" if reads_a_shared_run(item) else item.nodeid.split("::")[0]
