@@ -92,16 +92,21 @@ def _published(result) -> bool:
 
 
 @pytest.mark.slow
-def test_an_empty_snapshot_folder_leaves_the_published_warehouse_as_it_was(demo_run, tmp_path, monkeypatch):
+def test_an_empty_snapshot_folder_stops_the_run_before_anything_is_dropped_or_published(demo_run, tmp_path, monkeypatch):
     published = copy_demo_run(demo_run, tmp_path)
-    (tmp_path / "empty_snapshot").mkdir()
-    set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(tmp_path / "empty_snapshot"))
-    before = _served(published)
+    empty = tmp_path / "empty_snapshot"
+    empty.mkdir()
+    set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(empty))
+    build = published.parent / "build" / published.name
+    build_before, before = sha256_of(build), _served(published)
     result = _run_job()
     assert not result.success and not _published(result)
-    guard = _guard(result)
-    assert not guard.passed
-    assert guard.description.startswith(f"No OpenAlex works were loaded from OPENALEX_SNAPSHOT_DIR='{tmp_path / 'empty_snapshot'}'")
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failures] == ["openalex_raw"]
+    assert f"OPENALEX_SNAPSHOT_DIR='{empty}' holds no works part files" in failures[0].event_specific_data.error.message
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START" and e.step_key != "openalex_raw"]
+    # The raw layer the demo loaded is not pruned, and nothing is served anew.
+    assert sha256_of(build) == build_before
     assert _served(published) == before
 
 

@@ -72,6 +72,13 @@ def prepare_source(settings: Settings, log) -> tuple[Path, str, dict]:
     if settings.source == "snapshot":
         if not settings.snapshot_dir or not settings.snapshot_dir.is_dir():
             raise dg.Failure(f"OPENALEX_SOURCE=snapshot needs OPENALEX_SNAPSHOT_DIR to be a folder (got {settings.snapshot_dir})")
+        if not list_snapshot(settings.snapshot_dir, "works").files:
+            # Checked before anything is pruned: a wrong folder must not drop the raw layer a right one loaded.
+            raise dg.Failure(
+                f"OPENALEX_SNAPSHOT_DIR='{settings.snapshot_dir}' holds no works part files "
+                "(data/jsonl/works/updated_date=*/part_*.gz, or data/works/… or works/… in older snapshots): "
+                "nothing was loaded or dropped, and the published warehouse is as it was."
+            )
         return settings.snapshot_dir, str(settings.snapshot_dir), {}
     from ..ingest import openalex_api  # only the api source needs pyalex
 
