@@ -35,8 +35,9 @@ dbt_project = DbtProject(
 PREPARED_WITH = Path(dbt_project.manifest_path).with_name(".prepared_with.json")
 
 
-def _manifest_is_stale() -> bool:
-    manifest = Path(dbt_project.manifest_path)
+def manifest_is_stale(manifest: Path | None = None) -> bool:
+    """Whether a manifest (default: the definitions' one) is missing or older than a file of the dbt project."""
+    manifest = Path(manifest or dbt_project.manifest_path)
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
@@ -55,7 +56,7 @@ def prepare_dbt_project() -> None:
         return
     args = ["parse", "--quiet", *dbt_vars(load_settings().build_path)]
     wanted = json.dumps(args)
-    if _manifest_is_stale() or not PREPARED_WITH.exists() or PREPARED_WITH.read_text() != wanted:
+    if manifest_is_stale() or not PREPARED_WITH.exists() or PREPARED_WITH.read_text() != wanted:
         # What dagster-dbt's preparer runs, with the venv's dbt (the preparer looks for one on PATH).
         dbt_resource().cli(args, target_path=Path(dbt_project.manifest_path).parent).wait()
         if not Path(dbt_project.manifest_path).exists():

@@ -98,6 +98,11 @@ def test_the_demo_run_publishes_a_1x_readable_warehouse_parquet_per_mart_and_doc
     assert (docs / "static_index.html").stat().st_size > 100_000
     catalog = json.loads((docs / "catalog.json").read_text())
     assert any(k.endswith(".headline_figures") for k in catalog["nodes"])
+    # The docs job reuses the compiled SQL of the run's `dbt build` instead of compiling every node again.
+    docs_event = demo_run["docs_result"].asset_materializations_for_node("warehouse__dbt_docs")[0]
+    assert Path(docs_event.metadata["compiled_sql_from"].value).name.startswith("dbt_build-")
+    nodes = json.loads((docs / "manifest.json").read_text())["nodes"]
+    assert "from" in nodes["model.eu_cn_ai.headline_figures"]["compiled_code"]
     publish_event = demo_run["result"].asset_materializations_for_node("warehouse__published")[0]
     assert publish_event.metadata["duckdb_storage_version"].value.startswith("v1.")
 

@@ -23,7 +23,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..lib.duckdb_io import connect, table_metadata
-from ..resources import dbt_manifest, dbt_project, dbt_vars, prepare_dbt_project
+from ..resources import dbt_manifest, dbt_project, dbt_vars, manifest_is_stale, prepare_dbt_project
 from ..settings import load_settings
 from .dbt_fingerprints import (
     incremental_fingerprint,
@@ -193,6 +193,20 @@ def _prune_invocation_dirs(keep: int = 20) -> None:
     dirs = sorted((d for d in target.glob("*-*-*") if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
     for old in dirs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def last_build_artifacts(build_path: Path) -> Path | None:
+    """The target folder of the newest `dbt build` of this build database whose compiled manifest is still that of
+    the project's files, or None: what `dbt docs generate --no-compile` can reuse instead of compiling again."""
+    target = Path(dbt_project.manifest_path).parent
+    wanted = json.loads(dbt_vars(build_path)[1])
+    for folder in sorted(target.glob("dbt_build-*-*"), key=lambda d: d.stat().st_mtime, reverse=True):
+        results, manifest = folder / "run_results.json", folder / "manifest.json"
+        if not results.is_file() or manifest_is_stale(manifest):
+            continue
+        if json.loads(results.read_text()).get("args", {}).get("vars") == wanted:
+            return folder
+    return None
 
 
 def _build_args(context: dg.AssetExecutionContext, build_path: Path, manifest: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
