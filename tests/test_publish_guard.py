@@ -111,27 +111,33 @@ def test_an_empty_snapshot_folder_stops_the_run_before_anything_is_dropped_or_pu
 
 
 @pytest.mark.slow
-def test_a_shrinking_run_is_stopped_naming_the_figure_and_the_override_lets_it_through(demo_run, tmp_path, monkeypatch):
+def test_a_shrinking_build_is_stopped_naming_the_figure_and_the_override_lets_it_through(demo_run, tmp_path, monkeypatch):
+    """The guard and the publish step as the jobs run them, on a copy of the session's warehouse whose next build
+    has a third of the published headline counts (as a third of the source would give)."""
+    from dagster_project.assets.serving import PUBLISHED_KEY
+    from dagster_project.checks.publish_guard import publish_guard
+    from dagster_project.definitions import defs
+
     published = copy_demo_run(demo_run, tmp_path)
-    set_warehouse_env(monkeypatch, tmp_path, DEMO_WORKS="1000")  # a third of the published demo
+    set_warehouse_env(monkeypatch, tmp_path)
+    with duckdb.connect(str(load_settings().build_path)) as con:
+        con.execute("update marts.headline_figures set value = round(value / 3) where unit = 'works'")
+        works = con.execute("select value from marts.headline_figures where metric = 'eu_cn_works' and scope = 'EUROPE' "
+                            "and period like '%-%'").fetchone()[0]
     before = _served(published)
-    refused = _run_job()
+    publish_only = dg.define_asset_job("publish_only", dg.AssetSelection.checks(publish_guard) | dg.AssetSelection.assets(PUBLISHED_KEY))
+    job = dg.Definitions.merge(defs, dg.Definitions(jobs=[publish_only])).resolve_job_def("publish_only")
+
+    refused = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert not refused.success and not _published(refused)
     guard = _guard(refused)
     assert "would fall from" in guard.description and "PUBLISH_ALLOW_SHRINK=1" in guard.description
     assert _served(published) == before
 
-    # The same build, published on purpose: the guard and the publish step alone, not the whole job again.
-    from dagster_project.assets.serving import PUBLISHED_KEY
-    from dagster_project.checks.publish_guard import publish_guard
-    from dagster_project.definitions import defs
-
-    publish_only = dg.define_asset_job("publish_only", dg.AssetSelection.checks(publish_guard) | dg.AssetSelection.assets(PUBLISHED_KEY))
     monkeypatch.setenv("PUBLISH_ALLOW_SHRINK", "1")
-    allowed = dg.Definitions.merge(defs, dg.Definitions(jobs=[publish_only])).resolve_job_def("publish_only").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    allowed = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert allowed.success and _published(allowed) and _guard(allowed).passed
     assert {e.asset_key.to_user_string() for e in allowed.get_asset_materialization_events()} == {"warehouse/published"}
     with duckdb.connect(str(published), read_only=True) as con:
-        label = con.execute("select dataset_label from marts.headline_figures limit 1").fetchone()[0]
-    assert "1000 works" in label
+        assert con.execute("select value from marts.headline_figures where metric = 'eu_cn_works' and scope = 'EUROPE' "
+                           "and period like '%-%'").fetchone()[0] == works
