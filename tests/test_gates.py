@@ -228,17 +228,6 @@ def test_a_contract_validates_only_rows_newer_than_its_last_pass_and_keeps_faili
         assert again.rows == 101 and again.unexpected == {"country_code:in_set": 1}
 
 
-def test_each_reference_seed_has_one_check_summarising_its_dbt_tests(demo_run):
-    from dagster_project.definitions import defs
-
-    seeds = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "reference"}
-    checks = {k: v for k, v in _checks(demo_run["result"]).items() if k.startswith("reference/")}
-    assert set(checks) == {f"{k.to_user_string()}:dbt_tests" for k in seeds}
-    for name, check in checks.items():
-        assert check.passed and check.metadata["dbt_tests_failed"].value == "none", name
-        assert check.metadata["dbt_tests_passed"].value >= 1, name
-
-
 def test_a_seed_check_fails_when_one_of_its_dbt_tests_fails_and_names_it():
     from dagster_project.assets.dbt import _seed_check_summaries
     from dagster_project.resources import dbt_manifest

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import filecmp
 import importlib.util
-import json
 import os
 import re
 from pathlib import Path
@@ -226,31 +225,36 @@ def test_committed_seeds_are_what_the_build_script_makes(tmp_path):
             f"seeds/{seed}.csv is stale: run python scripts/build_seeds.py ../shared")
 
 
-@pytest.mark.slow
-def test_dbt_builds_the_seeds_and_their_tests_pass(tmp_path, monkeypatch):
-    """`dbt build` of the seeds plus every test whose parents are all seeds (property-file tests and
-    dbt/tests/reference), in a temporary DuckDB file."""
-    from tests.conftest import dbt_build_path, run_dbt
+def test_the_first_run_loads_every_seed_and_each_seed_has_one_check_summarising_all_its_dbt_tests(demo_run):
+    """The session's run on a new warehouse loads every seed and runs every test on the seeds alone (property-file
+    tests and dbt/tests/reference): each seed shows one check, `dbt_tests`, and together they count every such test
+    of the project."""
+    from dagster_project.assets.dbt_fingerprints import tests_seeds_only
+    from dagster_project.definitions import defs
+    from dagster_project.resources import dbt_manifest
 
-    db = dbt_build_path(monkeypatch, tmp_path)
-    invocation, _ = run_dbt(db, "build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
-    assert invocation.is_successful(), invocation.get_error()
-
-    results = json.loads((invocation.target_path / "run_results.json").read_text())["results"]
-    by_kind: dict[str, int] = {}
-    for item in results:
-        kind = item["unique_id"].split(".")[0]
-        by_kind[kind] = by_kind.get(kind, 0) + 1
-        assert item["status"] in {"success", "pass"}, (item["unique_id"], item["status"], item.get("message"))
-    built_seeds = {i["unique_id"].split(".")[-1] for i in results if i["unique_id"].startswith("seed.")}
-    assert set(CONTRACT) <= built_seeds
-    assert by_kind.get("test", 0) >= 100
-    singular = {i["unique_id"].split(".")[-1] for i in results if i["unique_id"].split(".")[-1].startswith("assert_")}
+    manifest = dbt_manifest()
+    seed_tests = [uid for uid in manifest["nodes"] if tests_seeds_only(manifest, uid)]
+    singular = {manifest["nodes"][uid]["name"] for uid in seed_tests}
     assert {p.stem for p in (DBT_DIR / "tests" / "reference").glob("*.sql")} <= singular
+    assert len(seed_tests) >= 100
+
+    result = demo_run["result"]
+    seeds = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "reference"}
+    assert {k.path[-1] for k in seeds} >= set(CONTRACT)
+    assert {e.asset_key for e in result.get_asset_materialization_events()} >= seeds
+    checks = {(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+              and e.asset_check_evaluation_data.asset_key in seeds}
+    assert set(checks) == {(k, "dbt_tests") for k in seeds}
+    for (key, _), check in checks.items():
+        assert check.passed and check.metadata["dbt_tests_failed"].value == "none", key
+        assert check.metadata["dbt_tests_passed"].value >= 1, key
+    assert sum(c.metadata["dbt_tests_passed"].value for c in checks.values()) == len(seed_tests)
 
     import duckdb
 
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(demo_run["settings"].build_path), read_only=True) as con:
         types = dict(con.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = 'reference' and table_name = 'risk_entities'").fetchall())
