@@ -81,13 +81,18 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
 
 
+def warehouse_path_through_link(folder: Path) -> Path:
+    """The warehouse file of `folder`, named through the session's link: the path the session's dbt parse is for."""
+    _point_warehouse_link(folder)
+    return WAREHOUSE_LINK / "openalex.duckdb"
+
+
 def set_warehouse_env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
     """Point every setting at `root` (a temp folder) so tests never touch the developer's warehouse."""
     for name in ("OPENALEX_SOURCE", "OPENALEX_API_KEY", "OPENALEX_SNAPSHOT_DIR", "OPENALEX_EMAIL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAW_DIR", str(root / "raw"))
-    _point_warehouse_link(root / "warehouse")
-    monkeypatch.setenv("WAREHOUSE_PATH", str(WAREHOUSE_LINK / "openalex.duckdb"))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse_path_through_link(root / "warehouse")))
     monkeypatch.setenv("DEMO_WORKS", str(DEMO_WORKS_FOR_TESTS))
     monkeypatch.setenv("DEMO_SEED", str(DEMO_SEED_FOR_TESTS))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
