@@ -80,20 +80,27 @@ def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
                  [institution_id])
     levels = [c.removeprefix("eu_cn_works_risk_") for c in years[0] if c.startswith("eu_cn_works_risk_")]
     year_table = table_rows(page, "year")
+    # A chart is drawn only when it compares: joint works in two years or more, two partners or more.
+    active = [y["publication_year"] for y in years if y["eu_cn_works"]]
+    assert ("inst-years" in svgs) == (len(active) >= 2)
+    if len(active) == 1:
+        assert f"All of them are from {active[0]}, so the table alone shows them." in page
     for i, y in enumerate(years):
-        assert group_text(svgs["inst-years"], f"inst-years-value-{i}") == f"{y['eu_cn_works']:,}"
         cells = year_table[str(y["publication_year"])]
         assert [int(c.replace(",", "")) for c in cells[1:len(levels) + 2]] == \
             [y[f"eu_cn_works_risk_{lvl}"] for lvl in levels] + [y["eu_cn_works"]]
-        # A year's segments are drawn for exactly its non-zero levels.
-        drawn = {j for j in range(len(levels)) if f'id="inst-years-seg-{j}-{i}"' in page}
-        assert drawn == {j for j, lvl in enumerate(levels) if y[f"eu_cn_works_risk_{lvl}"]}
+        if "inst-years" in svgs:
+            assert group_text(svgs["inst-years"], f"inst-years-value-{i}") == f"{y['eu_cn_works']:,}"
+            # A year's segments are drawn for exactly its non-zero levels.
+            drawn = {j for j in range(len(levels)) if f'id="inst-years-seg-{j}-{i}"' in page}
+            assert drawn == {j for j, lvl in enumerate(levels) if y[f"eu_cn_works_risk_{lvl}"]}
 
     partners = rows(con, "select * from marts.institution_partners where institution_id = ? "
                          "order by eu_cn_works desc, partner_name, partner_institution_id", [institution_id])
     assert len(partners) == p["chinese_partners"]
     partner_table = table_rows(page, "partner")
     assert list(partner_table) == [r["partner_institution_id"] for r in partners]
+    assert ("inst-partners" in svgs) == (len(partners) >= 2)
     for i, r in enumerate(partners):
         level = RISK_LEVELS[r["partner_risk_level"]].label
         cells = partner_table[r["partner_institution_id"]]
@@ -103,7 +110,7 @@ def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
             assert e["entity_name"] in cells[5] and e["source_lists"].split("|")[0] in cells[5]
             if e["match_path"] == "lineage_ancestor":
                 assert f"an ancestor in its OpenAlex lineage ({e['matched_institution_id']}" in cells[5]
-        if i < 15:
+        if i < 15 and "inst-partners" in svgs:
             assert group_text(svgs["inst-partners"], f"inst-partners-label-{i}") == f"{r['partner_name']} ({level})"
             assert group_text(svgs["inst-partners"], f"inst-partners-value-{i}") == str(r["eu_cn_works"])
 
@@ -146,6 +153,22 @@ def test_the_most_exposed_institutions_pages_hold_the_marts_figures(con, folder)
     for (institution_id,) in con.execute("select institution_id from marts.institution_profiles "
                                          "order by rank_by_defence_linked_works limit 3").fetchall():
         check_page_against_marts(con, folder, institution_id)
+
+
+def test_a_page_with_one_year_or_one_partner_draws_no_chart_for_it_and_its_tables_hold_the_figures(con, folder):
+    """Most institutions of a full snapshot have one or two joint works: their pages need no chart."""
+    counts = rows(con, """select p.institution_id,
+                                 (select count(*) from marts.agg_institution_years y
+                                  where y.institution_id = p.institution_id and y.eu_cn_works > 0) as years,
+                                 p.chinese_partners
+                          from marts.institution_profiles p order by p.rank_by_defence_linked_works""")
+    one_year = next(c["institution_id"] for c in counts if c["years"] == 1)
+    one_partner = next(c["institution_id"] for c in counts if c["chinese_partners"] == 1)
+    many = next(c["institution_id"] for c in counts if c["years"] >= 2 and c["chinese_partners"] >= 2)
+    assert "inst-years" not in charts(check_page_against_marts(con, folder, one_year))
+    page = check_page_against_marts(con, folder, one_partner)
+    assert "inst-partners" not in charts(page) and "The table lists it with the reasons for the tags." in page
+    assert set(charts(check_page_against_marts(con, folder, many))) == {"inst-years", "inst-partners"}
 
 
 def test_a_page_whose_partner_is_a_lab_known_only_through_lineage(published, tmp_path):

@@ -26,6 +26,9 @@ TOP_PARTNERS = 15  # partners in the chart; the table lists them all
 # A page's two charts take ~0.2–0.3 s to draw. Past this many pages per core, the pages are drawn in a process per
 # core: each such process starts by importing the report's code (~3 s), which fewer pages do not repay.
 PAGES_PER_PROCESS = 40
+# A chart compares: with one year of joint works, or one partner, the table alone shows it. Most institutions of a
+# full snapshot are such (one or two joint works), so most pages need no chart.
+MIN_CHARTED = 2
 MATCH_PATHS = {"own_ror": "its own ROR id", "ror_parent": "a parent in ROR",
                "lineage_ancestor": "an ancestor in its OpenAlex lineage"}
 
@@ -69,6 +72,7 @@ def section_years(inst: Institution, levels: list[str]) -> Section:
     layers = [Series(_level(lvl, "marts.agg_institution_years").label, RISK_LEVELS[lvl].colour,
                      {str(y["publication_year"]): y[YEAR_LEVEL_PREFIX + lvl] for y in inst.years})
               for lvl in levels]
+    active = [y["publication_year"] for y in inst.years if y["eu_cn_works"]]
     rows = [{"cells": [str(y["publication_year"]), *(fmt(y[YEAR_LEVEL_PREFIX + lvl], "works") for lvl in levels),
                        fmt(y["eu_cn_works"], "works"),
                        "n/a" if y["ai_works"] is None else fmt(y["ai_works"], "works"),
@@ -78,8 +82,10 @@ def section_years(inst: Institution, levels: list[str]) -> Section:
         "years", "Joint works with China per year, by the Chinese partner's risk level",
         Markup("Each year's Europe–China AI works of this institution, split by the work's <b>risk level</b>: the "
                "highest tag among its Chinese partners, so the levels add up to the year's works "
-               "(<code>marts.agg_institution_years</code>)."),
-        [stacked_column_chart("inst-years", "Europe–China AI works per year by risk level", years, layers, "works")],
+               "(<code>marts.agg_institution_years</code>).{0}").format(
+            Markup(" All of them are from {0}, so the table alone shows them.").format(active[0]) if len(active) == 1 else ""),
+        [stacked_column_chart("inst-years", "Europe–China AI works per year by risk level", years, layers, "works")]
+        if len(active) >= MIN_CHARTED else [],
         [Table("The same works per year, with the institution's own AI output",
                ["year", *(RISK_LEVELS[lvl].label for lvl in levels), "all", "own AI works", "share with China"],
                rows)],
@@ -113,15 +119,17 @@ def section_partners(inst: Institution) -> Section:
         rows.append({"cells": [p["partner_name"], p["partner_ror"] or "none", level.label,
                                f"{p['first_year']}–{p['last_year']}", fmt(p["eu_cn_works"], "works"), _reasons(p)],
                      "attrs": {"data-partner": p["partner_institution_id"]}})
-    shown = f"the {len(bars)} with the most works" if len(inst.partners) > len(bars) else "all"
+    shown = f"The chart shows the {len(bars)} with the most works; the table lists every partner" \
+        if len(inst.partners) > len(bars) else "The chart shows them all; the table lists them"
+    if len(bars) < MIN_CHARTED:
+        shown, bars = "The table lists it", []
     present.sort(key=list(RISK_LEVELS).index)
     return Section(
         "partners", f"Its {len(inst.partners)} Chinese partners",
         Markup("Chinese institutions on its Europe–China works, as they appear on the works (a lab and its parent "
                "university are two partners). A partner is tagged when it, a parent in ROR, or an ancestor in its "
                "OpenAlex lineage is on one of the study's risk lists (<code>marts.institution_partners</code>). "
-               "The chart shows {0}; the table lists every partner with the reasons for its tags. Risk levels as "
-               "defined above.").format(shown),
+               "{0} with the reasons for the tags. Risk levels as defined above.").format(shown),
         [bar_chart("inst-partners", "Chinese partners by joint Europe–China AI works", bars, "works",
                    legend=[(RISK_LEVELS[lvl].label, RISK_LEVELS[lvl].colour) for lvl in present])] if bars else [],
         [Table("Partners, their risk level and why", ["Chinese partner", "ROR", "risk level", "years", "works",
