@@ -230,7 +230,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     tags={"layer": "serving"},
     description="The dbt docs site (models, columns, tests, lineage and catalog) for the published warehouse, served by `make docs`.",
 )
-def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+def dbt_docs(dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
     out = docs_dir(settings.warehouse_path)
     out.mkdir(parents=True, exist_ok=True)

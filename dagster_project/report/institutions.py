@@ -23,7 +23,7 @@ from .study import RISK_LEVELS, Section, Table
 FOLDER = "institutions"
 INDEX = f"{FOLDER}/index.html"
 TOP_PARTNERS = 15  # partners in the chart; the table lists them all
-# A page's two charts take ~0.2–0.3 s to draw. Past this many pages per core, the pages are drawn in a process per
+# A page's charts take up to ~0.2–0.3 s to draw. Past this many pages per core, the pages are drawn in a process per
 # core: each such process starts by importing the report's code (~3 s), which fewer pages do not repay.
 PAGES_PER_PROCESS = 40
 # A chart compares: with one year of joint works, or one partner, the table alone shows it. Most institutions of a
