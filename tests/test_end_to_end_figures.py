@@ -85,7 +85,7 @@ def _same(a, b) -> bool:
 def test_run_succeeds_with_every_check_passing(snapshot_run):
     result = snapshot_run["result"]
     assert result.success
-    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    checks = result.get_asset_check_evaluations()
     failed = [(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed]
     assert checks and not failed, failed
     names = {c.check_name for c in checks}

@@ -63,9 +63,9 @@ def test_definitions_load_and_the_graph_runs_raw_to_staging_to_marts():
 def test_full_refresh_builds_and_publishes_the_warehouse(demo_run):
     result, settings = demo_run["result"], demo_run["settings"]
     assert result.success
-    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    assert checks and all(e.event_specific_data.passed for e in checks)
-    kinds = {e.event_specific_data.check_name for e in checks}
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    kinds = {c.check_name for c in checks}
     assert {"contract", "reconciliation", "yearly_figures_sum_to_span"} <= kinds
     assert settings.warehouse_path.exists() and str(settings.warehouse_path).startswith(str(demo_run["root"]))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:

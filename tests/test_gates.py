@@ -49,11 +49,7 @@ def _run(monkeypatch, tmp_path: Path, root: Path, **env: str):
 
 
 def _checks(result) -> dict[str, object]:
-    return {
-        f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
+    return {f"{c.asset_key.to_user_string()}:{c.check_name}": c for c in result.get_asset_check_evaluations()}
 
 
 def _materialised(result) -> set[str]:

@@ -83,8 +83,7 @@ def _run_job():
 
 
 def _guard(result):
-    return next(e.asset_check_evaluation_data for e in result.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "publish_guard")
+    return next(c for c in result.get_asset_check_evaluations() if c.check_name == "publish_guard")
 
 
 def _published(result) -> bool:

@@ -243,9 +243,7 @@ def test_the_first_run_loads_every_seed_and_each_seed_has_one_check_summarising_
     seeds = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "reference"}
     assert {k.path[-1] for k in seeds} >= set(CONTRACT)
     assert {e.asset_key for e in result.get_asset_materialization_events()} >= seeds
-    checks = {(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
-              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-              and e.asset_check_evaluation_data.asset_key in seeds}
+    checks = {(c.asset_key, c.check_name): c for c in result.get_asset_check_evaluations() if c.asset_key in seeds}
     assert set(checks) == {(k, "dbt_tests") for k in seeds}
     for (key, _), check in checks.items():
         assert check.passed and check.metadata["dbt_tests_failed"].value == "none", key

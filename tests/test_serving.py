@@ -200,8 +200,7 @@ def test_a_failed_blocking_check_leaves_the_published_warehouse_byte_identical(m
 
     result, published = marts_only_run["result"], marts_only_run["published"]
     assert not result.success
-    failed = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-              and not e.asset_check_evaluation_data.passed]
+    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
     assert [c.check_name for c in failed] == ["planted_failure"]
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert MART_KEYS[0].to_user_string() in done  # the marts were rebuilt in the build file …

@@ -119,10 +119,12 @@ def section_partners(inst: Institution) -> Section:
         rows.append({"cells": [p["partner_name"], p["partner_ror"] or "none", level.label,
                                f"{p['first_year']}–{p['last_year']}", fmt(p["eu_cn_works"], "works"), _reasons(p)],
                      "attrs": {"data-partner": p["partner_institution_id"]}})
-    shown = f"The chart shows the {len(bars)} with the most works; the table lists every partner" \
-        if len(inst.partners) > len(bars) else "The chart shows them all; the table lists them"
     if len(bars) < MIN_CHARTED:
-        shown, bars = "The table lists it", []
+        bars, shown = [], "The table lists it"
+    elif len(inst.partners) > len(bars):
+        shown = f"The chart shows the {len(bars)} with the most works; the table lists every partner"
+    else:
+        shown = "The chart shows them all; the table lists them"
     present.sort(key=list(RISK_LEVELS).index)
     return Section(
         "partners", f"Its {len(inst.partners)} Chinese partners",
