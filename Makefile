@@ -53,6 +53,14 @@ sql: $(STAMP)
 	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
 	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
 
+# Defined before `test` names it: make expands a rule's prerequisites where it reads them.
+# The report's browser check needs Chromium, and the font matplotlib measures the charts' labels in: Debian's
+# packages, installed once if the machine lacks them.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "The report's browser test needs Chromium and DejaVu fonts (Debian: apt-get install chromium fonts-dejavu-core)" >&2; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+
 # The tests run in one process per core, in groups (tests/grouping.py: the tests of the session's shared runs
 # together, any other test with its file's).
 PYTEST_WORKERS := -n auto --dist loadgroup
@@ -69,13 +77,6 @@ test-fast: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check dagster_project tests scripts superset
 	$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 2
-
-# The report's browser check needs Chromium, and the font matplotlib measures the charts' labels in: Debian's
-# packages, installed once if the machine lacks them.
-CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
-	command -v apt-get >/dev/null || { echo "The report's browser test needs Chromium and DejaVu fonts (Debian: apt-get install chromium fonts-dejavu-core)" >&2; exit 1; }
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)
