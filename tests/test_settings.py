@@ -12,6 +12,7 @@ import pytest
 
 from dagster_project.settings import PROJECT_ROOT, SettingsError, load_settings
 
+A_FILE = PROJECT_ROOT / "pyproject.toml"
 BAD = [
     ({"OPENALEX_SOURCE": "bogus"}, "OPENALEX_SOURCE='bogus'", "demo, snapshot, api"),
     ({"OPENALEX_SOURCE": "snapshot"}, "OPENALEX_SNAPSHOT_DIR", "not set"),
@@ -25,6 +26,22 @@ BAD = [
     ({"WAREHOUSE_FULL_REFRESH": "yes"}, "WAREHOUSE_FULL_REFRESH='yes'", "expected 1"),
     ({"PUBLISH_MAX_SHRINK": "-0.1"}, "PUBLISH_MAX_SHRINK='-0.1'", "between 0 and 1"),
     ({"PUBLISH_ALLOW_SHRINK": "true"}, "PUBLISH_ALLOW_SHRINK='true'", "expected 1"),
+    # nan compares false with every bound: accepted, it switched the publish guard and the quarantine limit off
+    ({"PUBLISH_MAX_SHRINK": "nan"}, "PUBLISH_MAX_SHRINK='nan'", "finite number"),
+    ({"RAW_QUARANTINE_MAX_SHARE": "nan"}, "RAW_QUARANTINE_MAX_SHARE='nan'", "finite number"),
+    ({"RAW_QUARANTINE_MAX_SHARE": "inf"}, "RAW_QUARANTINE_MAX_SHARE='inf'", "finite number"),
+    ({"DUCKDB_MEMORY_LIMIT": "1KB"}, "DUCKDB_MEMORY_LIMIT='1KB'", "at least 128MB"),
+    ({"RAW_MAX_LINE_BYTES": "big"}, "RAW_MAX_LINE_BYTES='big'", "2MB"),
+    ({"OPENALEX_API_URL": "notaurl"}, "OPENALEX_API_URL='notaurl'", "http(s) address"),
+    ({"OPENALEX_API_URL": "https://user:secret@api.openalex.org"}, "OPENALEX_API_URL=", "without user, password"),
+    ({"OPENALEX_API_URL": "http://127.0.0.1:99999"}, "OPENALEX_API_URL=", "http(s) address"),
+    ({"OPENALEX_EMAIL": "me@example.org\nX-Injected: 1"}, "OPENALEX_EMAIL=", "one e-mail address"),
+    ({"OPENALEX_EMAIL": "not an address"}, "OPENALEX_EMAIL='not an address'", "one e-mail address"),
+    ({"WAREHOUSE_PATH": "/"}, "WAREHOUSE_PATH='/'", "is a folder"),
+    ({"WAREHOUSE_PATH": f"{A_FILE}/openalex.duckdb"}, f"'{A_FILE}', which is a file", "not a folder"),
+    ({"RAW_DIR": str(A_FILE)}, f"RAW_DIR='{A_FILE}'", "expected a folder"),
+    ({"WAREHOUSE_PATH": "ware\nhouse.duckdb"}, "WAREHOUSE_PATH=", "without control characters"),
+    ({"OPENALEX_SOURCE": "api", "OPENALEX_API_KEY": "key with spaces"}, "OPENALEX_API_KEY", "not shown"),
 ]
 
 
@@ -44,6 +61,17 @@ def test_good_settings_load_with_their_defaults(tmp_path):
     assert settings.publish_max_shrink == 0.5 and settings.publish_allow_shrink
     assert load_settings({}).source == "demo" and load_settings({}).demo_works == 20000
     assert load_settings({"OPENALEX_API_KEY": "k"}).source == "api"
+    sized = load_settings({"RAW_MAX_LINE_BYTES": "3MiB", "OPENALEX_API_URL": " http://127.0.0.1:8765/ ",
+                           "OPENALEX_EMAIL": "analyst@example.org"})
+    assert sized.raw_max_line_bytes == 3 * 2**20 and sized.api_url == "http://127.0.0.1:8765"
+    assert sized.email == "analyst@example.org"
+    assert load_settings({}).raw_max_line_bytes == 2_000_000 and load_settings({}).api_url == "https://api.openalex.org"
+
+
+def test_the_api_key_never_appears_in_a_settings_message():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"OPENALEX_SOURCE": "api", "OPENALEX_API_KEY": "sk-secret\nvalue"})
+    assert "sk-secret" not in str(raised.value)
 
 
 def _clean_env(**extra: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ Row counts, previews and the rows of failed tests are read from the build databa
 
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
@@ -24,7 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ..lib.duckdb_io import connect, table_metadata
 from ..resources import dbt_manifest, dbt_project, dbt_vars, manifest_is_stale, prepare_dbt_project
-from ..settings import load_settings
+from ..settings import Settings, load_settings
 from .dbt_fingerprints import (
     incremental_fingerprint,
     record_fingerprints,
@@ -209,18 +208,19 @@ def last_build_artifacts(build_path: Path) -> Path | None:
     return None
 
 
-def _build_args(context: dg.AssetExecutionContext, build_path: Path, manifest: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
+def _build_args(context: dg.AssetExecutionContext, settings: Settings, manifest: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
     """The `dbt build` arguments, and the fingerprints to record if it passes.
 
     The incremental models (base_openalex__works and the per-work models built from it) keep rows between builds:
     when their SQL, the macros, the seeds or the vars changed since their last build they are rebuilt whole (the
     seeds reloaded by the same flag). The seeds and their tests (~150 nodes) run only when the reference data or
     its tests changed since they last loaded and passed."""
+    build_path = settings.build_path
     args = ["build", *dbt_vars(build_path)]
     # dbt's unit tests check the SQL on fixed inputs, not the data: they run with the test suite
     # (tests/test_dbt_resource.py), as dbt advises, not in every run.
     excluded = ["resource_type:unit_test"]
-    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true" or os.environ.get("WAREHOUSE_FULL_REFRESH", "") == "1"
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true" or settings.full_refresh
     to_record: dict[str, str] = {}
     fingerprints, reference_tables = recorded_state(build_path)
     incremental = incremental_fingerprint(manifest)
@@ -253,7 +253,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     _prune_invocation_dirs()
     manifest = dbt_manifest()
-    args, to_record = _build_args(context, settings.build_path, manifest)
+    args, to_record = _build_args(context, settings, manifest)
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     with _seed_test_notices_dropped(manifest):
         events = list(invocation.stream())

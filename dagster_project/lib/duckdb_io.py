@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+
+from ..settings import load_settings
 
 
 @contextmanager
@@ -25,7 +26,7 @@ def connect(path: Path, read_only: bool = False):
 
 def memory_limit() -> str:
     """DuckDB's memory cap for the pipeline's connections and dbt's (dbt/profiles.yml reads the same variable)."""
-    return os.environ.get("DUCKDB_MEMORY_LIMIT", "768MB")
+    return load_settings().memory_limit
 
 
 def markdown_table(columns: list[str], rows: list[tuple]) -> str:

@@ -5,7 +5,7 @@ Rooms: `query` (what is asked: the study's scope as pyalex queries), `client` (H
 phases, in order). `fetch(settings, log)` is the entry point; it returns a `FetchResult` (folder + stats).
 """
 
-from .client import OPENALEX_URL
+from ...settings import OPENALEX_URL
 from .errors import ApiAuthError, ApiFetchError, BudgetExhausted, QueryRejected
 from .fetch import FetchResult, fetch
 from .landing import schema_era, short_id

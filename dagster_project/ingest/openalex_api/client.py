@@ -36,7 +36,6 @@ import tenacity
 
 from .errors import ApiAuthError, ApiFetchError, BudgetExhausted, QueryRejected
 
-OPENALEX_URL = "https://api.openalex.org"
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 MAX_ATTEMPTS = 8  # per request, the first included
 RETRY_WAIT_S = 1.0  # first backoff; doubles, capped at MAX_WAIT_S
@@ -127,15 +126,6 @@ def budget_reason(status: int, headers, body: str | None, max_retry_after: float
         if _BUDGET_WORDS.search(text):
             return f"HTTP 429: {text.strip()[:200]}"
     return None
-
-
-def base_url_from_env(value: str | None) -> str:
-    """OPENALEX_API_URL as scheme://host[:port][/path]: no credentials or query (it is logged and recorded)."""
-    parts = urlsplit((value or OPENALEX_URL).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"OPENALEX_API_URL must be an http(s) URL like {OPENALEX_URL} (got a value without scheme or host)")
-    host = (f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname) + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
 
 
 class OpenAlexClient:

@@ -33,12 +33,11 @@ from tqdm import tqdm
 
 from ...settings import Settings
 from .checkpoint import Checkpoint, atomic_write_json, exclusive, now_iso, read_page, write_page
-from .client import MAX_ATTEMPTS, MAX_RETRY_AFTER_S, RETRY_WAIT_S, TIMEOUT, HttpStats, OpenAlexClient, base_url_from_env
+from .client import MAX_ATTEMPTS, MAX_RETRY_AFTER_S, RETRY_WAIT_S, TIMEOUT, HttpStats, OpenAlexClient
 from .errors import ApiAuthError, ApiFetchError, QueryRejected
 from .landing import ENTITIES, short_id, stage, swap_in
 from .query import StudyScope, ids_query, with_params
 
-API_URL_ENV = "OPENALEX_API_URL"
 PROGRESS_ENV = "OPENALEX_PROGRESS"  # "0" turns the progress bars off
 PER_PAGE = 200  # the API's maximum
 ID_BATCH = 100  # the API's maximum of OR values in one filter
@@ -318,7 +317,7 @@ def fetch(
     if progress is None:
         progress = os.environ.get(PROGRESS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
     client = OpenAlexClient(
-        base_url_from_env(os.environ.get(API_URL_ENV)), settings.api_key, settings.email, timeout=timeout,
+        settings.api_url, settings.api_key, settings.email, timeout=timeout,
         max_attempts=max_attempts, retry_wait=retry_wait, max_retry_after=max_retry_after, sleep=sleep, warn=log.warning,
     )
     try:
