@@ -1,4 +1,4 @@
-"""Connect a running Superset to the published warehouse, through its REST API: one read-only DuckDB
+"""Connect a running Superset to the published warehouse, through its REST API: one locked-down, read-only DuckDB
 database connection and one dataset per mart. Idempotent (a second call updates, never duplicates).
 
 Standard library only, so the pipeline's tests can import the client without Superset installed:
@@ -22,13 +22,45 @@ import urllib.request
 from pathlib import Path
 
 DATABASE_NAME = "EU-CN AI warehouse (read-only)"
-# duckdb-engine passes connect_args to duckdb.connect(): read_only lets Superset share the file with every other
-# reader and never blocks (nor is blocked by) a pipeline run, which only ever replaces the file by rename.
-EXTRA = {"engine_params": {"connect_args": {"read_only": True}}, "allows_virtual_table_explore": True}
+
+# How the serving connection opens the published file: duckdb-engine passes these to duckdb.connect(). SQL Lab runs
+# whatever its users type, so the connection may touch no file but the warehouse itself.
+SERVING_CONNECT_ARGS = {
+    # Shares the file with every other reader; never blocks (nor is blocked by) a run, which replaces it by rename.
+    "read_only": True,
+    "config": {
+        # No file or URL but the opened database: read_text/read_csv/glob, COPY ... TO, EXPORT DATABASE, ATTACH,
+        # INSTALL and LOAD of extensions all fail. DuckDB refuses to turn it back on while the database is open.
+        "enable_external_access": False,
+        # No spill folder: external access would leave one writable beside the release (big queries fail instead).
+        "temp_directory": "",
+        # No SET can change a setting afterwards (memory, threads, profiling or log output files, the above)...
+        "lock_configuration": True,
+        # ...except disabled_filesystems, which only ever closes more (DuckDB never reopens a disabled file system).
+        "allowed_configs": ["disabled_filesystems"],
+    },
+}
+# Run on each connection once the file is open (lock_down; Superset does it from superset_config.py): even with
+# external access off, DuckDB keeps the files beside an open database (its WAL) writable to SQL, and a WAL written
+# beside the published file would be replayed by every reader. Closing the local file system leaves the open file
+# readable and nothing else.
+CLOSE_LOCAL_FILES = "SET disabled_filesystems = 'LocalFileSystem'"
+
+EXTRA = {"engine_params": {"connect_args": SERVING_CONNECT_ARGS}, "allows_virtual_table_explore": True}
 
 
 class SupersetError(RuntimeError):
     pass
+
+
+def lock_down(connection) -> None:
+    """Close the local file system of a DuckDB connection opened with SERVING_CONNECT_ARGS (external access off).
+
+    Takes a DuckDB connection or duckdb-engine's wrapper of one. Connections opened without the lockdown (external
+    access on) are left as they are, so other DuckDB databases added to the same Superset keep working."""
+    (external_access,) = connection.execute("select current_setting('enable_external_access')").fetchone()
+    if not external_access:
+        connection.execute(CLOSE_LOCAL_FILES)
 
 
 class SupersetClient:
