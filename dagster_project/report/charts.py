@@ -2,9 +2,11 @@
 
 Text stays text (`svg.fonttype: none`), so labels are selectable, searchable and checkable in the page's DOM.
 Every bar carries its value label; a MERICS figure is a dark tick on the bar, and the value label is placed
-beyond both the bar's end and the tick, so no marker sits on a label. Long category labels are wrapped, never
-cut. Groups carry ids (`gid`) the tests use to find labels, values and markers:
-`<chart>-label-<i>`, `<chart>-value-<i>`, `<chart>-merics-<i>`.
+beyond both the bar's end and the tick, so no marker sits on a label. Category labels are wrapped; a name too long
+for three lines (OpenAlex has 2,000-character ones) is shortened by `shorten`, and the label carries the whole text
+as its tooltip (`<title>`), as the table beside each chart does. Text from the data is drawn as typed (no
+mathtext). Groups carry ids (`gid`) the tests use to find labels, values, markers and legend entries:
+`<chart>-label-<i>`, `<chart>-value-<i>`, `<chart>-merics-<i>`, `<chart>-legend-<i>`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ INK, GRID, MUTED = "#1d232b", "#e3e6ea", "#55606d"
 MERICS_LABEL = "MERICS (2023)"
 STYLE = {
     "svg.fonttype": "none",
+    "text.parse_math": False,  # names come from OpenAlex: `$`, `\` and `%` are drawn as typed, never as mathtext
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.edgecolor": MUTED,
@@ -34,6 +37,9 @@ STYLE = {
 }
 VALUE_SIZE = 8.5
 LABEL_WRAP = 44  # characters per line of a category label
+NAME_CHARS = 3 * LABEL_WRAP - 4  # a name in a category label: three lines at most, its qualifier after it
+ROW_INCHES, LINE_INCHES = 0.18, 0.2  # a bar chart's row: a gap, and the height of each line of its label
+LEGEND_CHARS = 24  # a name in a legend entry (one line; four entries side by side fit the chart)
 
 
 def fmt(value: float | None, unit: str) -> str:
@@ -44,7 +50,20 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def wrap(label: str, width: int = LABEL_WRAP) -> str:
-    return "\n".join(textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False)) or label
+    """Lines of `width` characters, broken at spaces; a run longer than a line (a name without spaces) is split."""
+    return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
+
+
+def shorten(name: str, chars: int = NAME_CHARS) -> str:
+    """A name as a chart shows it: whole when it has at most `chars` characters, else cut at its last space within
+    them (inside a run without spaces, at `chars`) and ended with "…". Shorten the name, not the label composed from
+    it, so a qualifier after it (a country code, a risk level) stays whole; give the whole label as `full_label`."""
+    if len(name) <= chars:
+        return name
+    cut = name[:chars - 1]
+    if " " in cut[chars // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–(") + "…"
 
 
 @dataclass
@@ -55,6 +74,7 @@ class Bar:
     value: float | None
     colour: str
     merics: float | None = None
+    full_label: str | None = None  # the whole label when `label` shortens a name: the label's tooltip
 
 
 @dataclass
@@ -65,20 +85,33 @@ class Series:
     colour: str
     values: dict[str, float | None]
     merics: dict[str, float] = field(default_factory=dict)
+    full_name: str | None = None  # the whole name when `name` shortens it: the legend entry's tooltip
 
 
-def _to_svg(fig, chart_id: str, title: str) -> str:
+def _to_svg(fig, chart_id: str, title: str, texts: list[tuple[str, str, str | None]]) -> str:
+    """The figure as inline SVG. `texts` are the (group id, text shown, whole text) of labels and legend entries:
+    one that was shortened gets the whole text as its tooltip."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.08, metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]  # drop the XML declaration and doctype: the SVG sits inside HTML
+    for gid, shown, whole in texts:
+        if whole and whole != shown:
+            svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(whole)}</title>', 1)
     # Screen readers get the chart's title. The SVG keeps its natural size (so text is the same size in every
     # chart) and shrinks with a narrow page (CSS max-width; the viewBox keeps the ratio).
     head_end = svg.index(">")
     head = svg[:head_end]
     title_tag = f'<title id="{chart_id}-title">{html.escape(title)}</title>'
     return f'{head} role="img" aria-labelledby="{chart_id}-title">{title_tag}' + svg[head_end + 1:]
+
+
+def _legend(ax, chart_id: str, handles: list, **kwargs) -> None:
+    """The chart's legend, each entry's text in a group `<chart>-legend-<k>`."""
+    legend = ax.legend(handles=handles, frameon=False, fontsize=9, **kwargs)
+    for k, text in enumerate(legend.get_texts()):
+        text.set_gid(f"{chart_id}-legend-{k}")
 
 
 def _value_axis(ax, unit: str, top: float, horizontal: bool) -> None:
@@ -111,15 +144,19 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], unit: str, legend: lis
     """Horizontal bars, one per row, labels wrapped in full on the left, the value at each bar's end."""
     labels = [wrap(b.label) for b in bars]
     lines = sum(label.count("\n") + 1 for label in labels)
+    # Each row is as tall as its label (inches, the y axis's unit here), so a label of several lines never reaches
+    # its neighbours'; rows of one line each are evenly spaced as before.
+    rows = [ROW_INCHES + LINE_INCHES * (label.count("\n") + 1) for label in labels]
     with plt.rc_context({**STYLE, "svg.hashsalt": chart_id, "svg.id": chart_id}):
-        fig, ax = plt.subplots(figsize=(width, 0.6 + 0.2 * lines + 0.18 * len(bars) + (0.35 if legend else 0)))
-        y = list(range(len(bars)))[::-1]
+        fig, ax = plt.subplots(figsize=(width, 0.6 + sum(rows) + (0.35 if legend else 0)))
+        y = [sum(rows[i + 1:]) + rows[i] / 2 for i in range(len(rows))]  # the first bar on top
         top = max([b.value or 0 for b in bars] + [b.merics or 0 for b in bars], default=0)
         _value_axis(ax, unit, top, horizontal=True)
         per_pt = _points_to_data(ax, horizontal=True)
         for i, (pos, bar) in enumerate(zip(y, bars, strict=True)):
             if bar.value is not None:
-                ax.barh(pos, bar.value, height=0.62, color=bar.colour, gid=f"{chart_id}-bar-{i}")
+                ax.barh(pos, bar.value, height=0.62 * (ROW_INCHES + LINE_INCHES), color=bar.colour,
+                        gid=f"{chart_id}-bar-{i}")
             if bar.merics is not None:
                 ax.plot([bar.merics], [pos], marker="|", markersize=17, markeredgewidth=2.6, color=INK,
                         gid=f"{chart_id}-merics-{i}")
@@ -137,9 +174,9 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], unit: str, legend: lis
             handles.append(Line2D([], [], marker="|", linestyle="", markersize=12, markeredgewidth=2.6, color=INK,
                                   label=MERICS_LABEL))
         if handles:
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.5 / max(lines, 3)), ncols=3,
-                      frameon=False, fontsize=9)
-        return _to_svg(fig, chart_id, title)
+            _legend(ax, chart_id, handles, loc="upper left", bbox_to_anchor=(0, -0.5 / max(lines, 3)), ncols=3)
+        return _to_svg(fig, chart_id, title, [(f"{chart_id}-label-{i}", b.label, b.full_label)
+                                              for i, b in enumerate(bars)])
 
 
 def column_chart(chart_id: str, title: str, categories: list[str], series: list[Series], unit: str,
@@ -181,9 +218,9 @@ def column_chart(chart_id: str, title: str, categories: list[str], series: list[
         if any(s.merics for s in series):
             handles.append(Line2D([], [], marker="_", linestyle="", markersize=14, markeredgewidth=2.6, color=INK,
                                   label=MERICS_LABEL))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.1), ncols=min(len(handles), 4),
-                  frameon=False, fontsize=9)
-        return _to_svg(fig, chart_id, title)
+        _legend(ax, chart_id, handles, loc="upper left", bbox_to_anchor=(0, -0.1), ncols=min(len(handles), 4))
+        return _to_svg(fig, chart_id, title, [(f"{chart_id}-legend-{k}", s.name, s.full_name)
+                                              for k, s in enumerate(series)])
 
 
 def stacked_column_chart(chart_id: str, title: str, categories: list[str], layers: list[Series], unit: str,
@@ -208,5 +245,6 @@ def stacked_column_chart(chart_id: str, title: str, categories: list[str], layer
         ax.tick_params(axis="x", length=0)
         # The legend reads top to bottom as the stack does.
         handles = [Patch(color=layer.colour, label=layer.name) for layer in reversed(layers)]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-        return _to_svg(fig, chart_id, title)
+        _legend(ax, chart_id, handles, loc="upper left", bbox_to_anchor=(1.01, 1))
+        return _to_svg(fig, chart_id, title, [(f"{chart_id}-legend-{k}", layer.name, layer.full_name)
+                                              for k, layer in enumerate(reversed(layers))])

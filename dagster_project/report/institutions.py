@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from markupsafe import Markup
 
-from .charts import Bar, Series, bar_chart, fmt, stacked_column_chart
+from .charts import Bar, Series, bar_chart, fmt, shorten, stacked_column_chart
 from .data import ReportInputError
 from .institution_data import YEAR_LEVEL_PREFIX, Institution
 from .render import Page
@@ -29,6 +29,7 @@ PAGES_PER_PROCESS = 40
 # A chart compares: with one year of joint works, or one partner, the table alone shows it. Most institutions of a
 # full snapshot are such (one or two joint works), so most pages need no chart.
 MIN_CHARTED = 2
+WEB_LINK = ("https://", "http://")  # the only addresses a page links: no `javascript:` or other scheme from data
 MATCH_PATHS = {"own_ror": "its own ROR id", "ror_parent": "a parent in ROR",
                "lineage_ancestor": "an ancestor in its OpenAlex lineage"}
 
@@ -102,7 +103,8 @@ def _reasons(partner: dict) -> Markup:
         via = ""
         if e["match_path"] != "own_ror":
             via = f" ({e['matched_institution_id']}, ROR {e['matched_ror_id'] or 'none'})"
-        source = Markup(' <a href="{0}">source</a>').format(e["source_url"]) if e["source_url"] else ""
+        url = e["source_url"] or ""
+        source = Markup(' <a href="{0}">source</a>').format(url) if url.startswith(WEB_LINK) else ""
         items.append(Markup('<li data-entity="{0}"><b>{0}</b>, through {1}{2}; list: {3}.{4}</li>').format(
             e["entity_name"], path, via, e["source_lists"].replace("|", ", "), source))
     return Markup('<ul class="reasons">') + Markup("").join(items) + Markup("</ul>")
@@ -115,7 +117,8 @@ def section_partners(inst: Institution) -> Section:
         if p["partner_risk_level"] not in present:
             present.append(p["partner_risk_level"])
         if i < TOP_PARTNERS:
-            bars.append(Bar(f"{p['partner_name']} ({level.label})", float(p["eu_cn_works"]), level.colour))
+            bars.append(Bar(f"{shorten(p['partner_name'])} ({level.label})", float(p["eu_cn_works"]), level.colour,
+                            full_label=f"{p['partner_name']} ({level.label})"))
         rows.append({"cells": [p["partner_name"], p["partner_ror"] or "none", level.label,
                                f"{p['first_year']}–{p['last_year']}", fmt(p["eu_cn_works"], "works"), _reasons(p)],
                      "attrs": {"data-partner": p["partner_institution_id"]}})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from .charts import Bar, Series, bar_chart, column_chart, fmt
+from .charts import LEGEND_CHARS, Bar, Series, bar_chart, column_chart, fmt, shorten
 from .data import ReportData, ReportInputError
 
 BLUE, RED, PURPLE, GREY = "#1f5fa8", "#b8322a", "#6a3d9a", "#9aa3ad"
@@ -87,7 +87,7 @@ class Citations:
     def cite(self, source: str | None) -> list[int]:
         numbers = [1]
         if source and source.split(" ")[0] != MERICS_REPORT["url"]:
-            url = source.split(" ")[0] if source.startswith("http") else ""
+            url = source.split(" ")[0] if source.startswith(("https://", "http://")) else ""
             entry = {"text": source[len(url):].strip(), "url": url}
             if entry not in self.sources:
                 self.sources.append(entry)
@@ -161,8 +161,10 @@ def section_uk(data: ReportData, cite: Citations) -> Section:
                                    "shows.")
         merics = {y: f.merics_value for y in data.years
                   if (f := data.figures.get(("country_share_with_cn", scope, y))) and f.merics_value is not None}
-        series.append(Series(f"{data.country_names[scope]} ({scope})", colour,
-                             {y: years.get(y, {}).get("share_with_partner") for y in data.years}, merics))
+        name = data.country_names[scope]
+        series.append(Series(f"{shorten(name, LEGEND_CHARS)} ({scope})", colour,
+                             {y: years.get(y, {}).get("share_with_partner") for y in data.years}, merics,
+                             full_name=f"{name} ({scope})"))
     rows = [_comparison(data, cite, "UK AI works with China, share", "country_share_with_cn", "GB", y)
             for y in data.years
             if (f := data.figures.get(("country_share_with_cn", "GB", y))) and f.merics_value is not None]
@@ -193,10 +195,10 @@ def section_growth(data: ReportData, cite: Citations) -> Section:
     first = data.years[0] if data.years else ""
     return Section(
         "growth", f"Uneven partners: growth since {first} ({first} = 100)",
-        Markup(f"Each year's works as an index of the first study year's ({first} = 100): Europe's AI output, "
+        Markup("Each year's works as an index of the first study year's ({0} = 100): Europe's AI output, "
                "China's, and the AI works they write together (<code>agg_country_year.ai_works_index</code>, "
                "<code>partner_works_index</code>; every country's is in the mart). An index above the dashed line "
-               "means growth since the first year."),
+               "means growth since the first year.").format(first),
         [column_chart("growth", f"Growth of AI output and of Europe–China AI works, index {first} = 100", data.years,
                       series, "index", baseline=100)],
         [Table("The same indexes, with the works counted", ["series", *data.years], rows)])
@@ -205,8 +207,9 @@ def section_growth(data: ReportData, cite: Citations) -> Section:
 def section_countries(data: ReportData, cite: Citations, top: int = 12) -> Section:
     figs = sorted((f for f in data.figures_of("country_share_of_eu_cn_works") if f.value is not None),
                   key=lambda f: (-f.value, f.scope))[:top]
-    bars = [Bar(f"{data.country_names.get(f.scope, f.scope)} ({f.scope})", f.value,
-                PURPLE if f.scope == "GB" else BLUE, f.merics_value) for f in figs]
+    names = {f.scope: data.country_names.get(f.scope, f.scope) for f in figs}
+    bars = [Bar(f"{shorten(names[f.scope])} ({f.scope})", f.value, PURPLE if f.scope == "GB" else BLUE, f.merics_value,
+                full_label=f"{names[f.scope]} ({f.scope})") for f in figs]
     return Section(
         "countries", f"Which European countries take part in Europe–China AI works ({data.span})",
         Markup("Of all Europe–China AI works, the share with an institution of the country "
@@ -267,8 +270,9 @@ def section_links(data: ReportData, cite: Citations) -> Section:
         if level is None:
             raise ReportInputError(f"marts.agg_institution_links has risk level {link['chinese_risk_level']!r}, "
                                    "which the study report does not define.")
-        bars.append(Bar(f"{link['european_institution_name']} ({link['european_country_code']}) × "
-                        f"{link['chinese_institution_name']}", float(link["eu_cn_works"]), level.colour))
+        eu, cc, cn = link["european_institution_name"], link["european_country_code"], link["chinese_institution_name"]
+        bars.append(Bar(f"{shorten(eu)} ({cc}) × {shorten(cn)}", float(link["eu_cn_works"]), level.colour,
+                        full_label=f"{eu} ({cc}) × {cn}"))
         rows.append({"cells": [str(i), link["european_institution_name"], link["european_country_code"],
                                link["chinese_institution_name"], level.label, fmt(link["eu_cn_works"], "works")],
                      "attrs": {"data-rank": str(i)}})
