@@ -8,12 +8,27 @@ report consists of is `build.py`'s.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .data import ReportInputError
+
+RUN_CHARS = 30  # characters of a run without spaces between two line-break opportunities
+
+
+def breakable(text):
+    """Text from the data as a heading or table cell shows it: escaped, with a line-break opportunity (`<wbr>`, no
+    text of its own) after every RUN_CHARS characters of a run without spaces, so that a long run (a 2,000-character
+    name) wraps instead of widening the page. Markup and numbers pass as they are."""
+    if isinstance(text, Markup) or not isinstance(text, str):
+        return text
+    pieces = re.split(rf"(\S{{{RUN_CHARS}}})(?=\S)", text)  # odd pieces: a run's chunk that more of the run follows
+    return Markup("").join(escape(p) + (Markup("<wbr>") if i % 2 else "") for i, p in enumerate(pieces))
+
 
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("dagster_project.report", "templates"),
@@ -22,6 +37,7 @@ ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.filters["breakable"] = breakable
 DOWNLOADS = "data"  # CSV copies of the marts, inside the report folder
 
 
