@@ -31,6 +31,7 @@ OPENALEX_ID = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:institutions/
 PROFILE_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works")
 RISK_ORDER = {"pla": 0, "defence_linked": 1, "security_linked": 2, "listed": 3, "none": 4}
 WIDTH = 110
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ProfileError(Exception):
@@ -65,10 +66,24 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def printable(value):
+    """`value` (a text, or the texts in a row, a list or a struct) with each control character shown as its escape
+    (`\\x1b`, `\\n`): names are printed as data, never obeyed by the terminal (an escape sequence in a name could
+    clear the screen or rewrite a line) and never break a line of the profile."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTER.sub(lambda m: m.group().encode("unicode_escape").decode(), value)
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    return value
+
+
 def _rows(con, sql: str, params: list | None = None) -> list[dict]:
+    """The rows as dicts, their texts printable."""
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [printable(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def find(con, query: str) -> list[dict]:
@@ -127,7 +142,10 @@ def _pct(value) -> str:
 
 
 def _wrap(text: str, indent: int) -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * indent)
+    """Lines of WIDTH characters broken at spaces only: a word longer than a line (a title without spaces, a DOI)
+    stays whole, to be searched for and copied."""
+    return textwrap.fill(text, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * indent,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def render(con, institution_id: str, partners_shown: int) -> str:
@@ -223,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "Give a writable folder with --page-dir.") from err
             print(f"\nPage: {page}")
     except (ProfileError, SettingsError, ReportInputError) as err:
-        print(err, file=sys.stderr)
+        print(printable(str(err)), file=sys.stderr)  # it may quote names and the query as typed
         return 1
     return 0
 
