@@ -72,7 +72,7 @@ def test_superset_queries_a_mart_read_only_while_a_run_republishes_the_warehouse
     with duckdb.connect(str(warehouse), read_only=True) as con:
         expected = [list(r) for r in con.execute(QUERY).fetchall()]
         marts = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
-        old_load = con.execute("select max(loaded_at)::varchar from raw.dataset").fetchone()[0]
+        old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENALEX_", "DAGSTER_", "DBT_", "SUPERSET_"))}
@@ -125,7 +125,7 @@ def test_superset_queries_a_mart_read_only_while_a_run_republishes_the_warehouse
                 latencies.append(time.monotonic() - t)
                 if rows != expected:
                     wrong.append(rows)
-                loads.add(client.sql(db, "select max(loaded_at)::varchar as l from raw.dataset")["data"][0]["l"])
+                loads.add(client.sql(db, "select max(loaded_at)::varchar as l from staging.stg_openalex__dataset")["data"][0]["l"])
             except Exception as exc:  # noqa: BLE001 - every failure counts
                 errors.append(str(exc)[:300])
             time.sleep(max(0.0, 0.5 - (time.monotonic() - t)))
