@@ -5,11 +5,16 @@ Standard library only, so the pipeline's tests can import the client without Sup
 
     python superset/provision.py --url http://127.0.0.1:8088 --warehouse warehouse/openalex.duckdb
     python superset/provision.py --query "select count(*) from marts.headline_figures"
+    python superset/provision.py --init-admin-password   # setup.sh, on first setup
+
+It logs in as SUPERSET_ADMIN_USER (default admin) with SUPERSET_ADMIN_PASSWORD or, without it, the password kept in
+$SUPERSET_HOME/admin_password.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import http.cookiejar
 import json
 import os
@@ -21,6 +26,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "EU-CN AI warehouse (read-only)"
 
 # How the serving connection opens the published file: duckdb-engine passes these to duckdb.connect(). SQL Lab runs
@@ -48,6 +54,9 @@ CLOSE_LOCAL_FILES = "SET disabled_filesystems = 'LocalFileSystem'"
 
 EXTRA = {"engine_params": {"connect_args": SERVING_CONNECT_ARGS}, "allows_virtual_table_explore": True}
 
+PASSWORD_FILE = "admin_password"
+MIN_PASSWORD_LENGTH = 12
+
 
 class SupersetError(RuntimeError):
     pass
@@ -63,10 +72,85 @@ def lock_down(connection) -> None:
         connection.execute(CLOSE_LOCAL_FILES)
 
 
+# --- the admin password --------------------------------------------------------------------------------------------
+
+
+def superset_home() -> Path:
+    return Path(os.environ.get("SUPERSET_HOME") or ROOT / "warehouse" / "superset")
+
+
+def ensure_admin_password(home: Path, given: str | None = None, ask=None) -> tuple[str, str]:
+    """The admin password kept in `home`/admin_password (mode 600), created only if that file does not exist yet:
+    `given` (SUPERSET_ADMIN_PASSWORD), else what `ask()` answers (None: generate), else a generated one.
+    Returns the password and where it came from: "kept" (the file existed), "given", "asked" or "generated".
+    An existing file is never replaced."""
+    path = home / PASSWORD_FILE
+    if path.exists():
+        return read_password_file(path), "kept"
+    if given:
+        password, source = given, "given"
+    elif ask is not None and (asked := ask()):
+        password, source = asked, "asked"
+    else:
+        password, source = secrets.token_urlsafe(18), "generated"  # 144 random bits
+    home.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: a file created meanwhile is not replaced; fchmod: exactly 600 whatever the umask, before a byte is written.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(password + "\n")
+    return password, source
+
+
+def read_password_file(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a copy put there by hand: no one else may read it
+    password = path.read_text().strip()
+    if not password:
+        raise SupersetError(f"{path} is empty: delete it and run superset/setup.sh again")
+    return password
+
+
+def admin_password(home: Path | None = None) -> str:
+    """SUPERSET_ADMIN_PASSWORD if set, else the password setup.sh kept in SUPERSET_HOME."""
+    if os.environ.get("SUPERSET_ADMIN_PASSWORD"):
+        return os.environ["SUPERSET_ADMIN_PASSWORD"]
+    path = (home or superset_home()) / PASSWORD_FILE
+    if not path.exists():
+        raise SupersetError(f"no admin password in {path}: run superset/setup.sh (or set SUPERSET_ADMIN_PASSWORD)")
+    return read_password_file(path)
+
+
+def ask_password() -> str | None:
+    """Ask on the terminal, twice; an empty answer means: generate one."""
+    while True:
+        first = getpass.getpass("Choose Superset's admin password (Enter: generate one): ")
+        if not first:
+            return None
+        if len(first) < MIN_PASSWORD_LENGTH:
+            print(f"At least {MIN_PASSWORD_LENGTH} characters, please.")
+        elif getpass.getpass("Again: ") == first:
+            return first
+        else:
+            print("The two differ; once more.")
+
+
+def init_admin_password() -> int:
+    home = superset_home()
+    ask = ask_password if sys.stdin.isatty() else None
+    password, source = ensure_admin_password(home, os.environ.get("SUPERSET_ADMIN_PASSWORD"), ask)
+    path = home / PASSWORD_FILE
+    if source == "generated":
+        print(f"Superset admin password (shown this once; kept in {path}, mode 600): {password}")
+    else:
+        print(f"Superset admin password: kept in {path}" + (" (mode 600)" if source != "kept" else ""))
+    return 0
+
+
 class SupersetClient:
     """A logged-in session on Superset's REST API (JWT bearer token plus the CSRF token for writes)."""
 
-    def __init__(self, url: str, username: str = "admin", password: str = "admin", timeout: float = 120):
+    def __init__(self, url: str, username: str, password: str, timeout: float = 120):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -208,11 +292,20 @@ def main() -> int:
     parser.add_argument("--url", default=os.environ.get("SUPERSET_URL", "http://127.0.0.1:8088"))
     parser.add_argument("--warehouse", default=os.environ.get("WAREHOUSE_PATH", "warehouse/openalex.duckdb"))
     parser.add_argument("--user", default=os.environ.get("SUPERSET_ADMIN_USER", "admin"))
-    parser.add_argument("--password", default=os.environ.get("SUPERSET_ADMIN_PASSWORD", "admin"))
     parser.add_argument("--query", help="run this SQL through SQL Lab instead of provisioning, and print the rows")
+    parser.add_argument("--init-admin-password", action="store_true",
+                        help="create $SUPERSET_HOME/admin_password if missing (SUPERSET_ADMIN_PASSWORD, else asked on a "
+                             "terminal, else generated and printed once), then stop")
     args = parser.parse_args()
+    if args.init_admin_password:
+        return init_admin_password()
+    try:
+        password = admin_password()
+    except SupersetError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     wait_until_up(args.url)
-    client = SupersetClient(args.url, args.user, args.password).login()
+    client = SupersetClient(args.url, args.user, password).login()
     if args.query:
         db = client.database_id()
         if db is None:

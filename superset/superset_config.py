@@ -1,6 +1,6 @@
 """Superset configuration for the warehouse's local BI server (read by Superset via SUPERSET_CONFIG_PATH).
 
-Everything Superset keeps (its metadata database, the secret key) lives in SUPERSET_HOME, by
+Everything Superset keeps (its metadata database, the secret key, the admin password) lives in SUPERSET_HOME, by
 default warehouse/superset/, never in the repository. The server listens on 127.0.0.1 only. Its DuckDB connections
 to the warehouse read the published file and nothing else (provision.py's SERVING_CONNECT_ARGS and lock_down).
 """

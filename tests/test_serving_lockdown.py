@@ -1,4 +1,5 @@
-"""The serving connection Superset opens on the published warehouse reads that file and nothing else.
+"""The serving connection Superset opens on the published warehouse reads that file and nothing else, and its admin
+password is never a default.
 
 The connection is opened here exactly as Superset opens it: duckdb.connect() with provision.py's SERVING_CONNECT_ARGS
 (what duckdb-engine receives as connect_args), then provision.lock_down() (what superset_config.py runs on every new
@@ -9,6 +10,14 @@ provision.py is standard library only.
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -125,3 +134,108 @@ def test_lock_down_leaves_connections_without_the_lockdown_alone(published):
     with duckdb.connect() as con:
         provision.lock_down(con)
         assert con.execute(f"select count(*) from read_csv('{published['outside']}/secret.csv')").fetchone() == (1,)
+
+
+# --- the admin password -------------------------------------------------------------------------------------------
+
+
+def _init_password(home: Path, password: str | None = None, umask: int | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSET_")}
+    env["SUPERSET_HOME"] = str(home)
+    if password is not None:
+        env["SUPERSET_ADMIN_PASSWORD"] = password
+    return subprocess.run([sys.executable, str(PROVISION), "--init-admin-password"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=True, preexec_fn=None if umask is None else (lambda: os.umask(umask)))
+
+
+def test_first_setup_generates_a_strong_password_prints_it_once_and_keeps_it_mode_600(tmp_path):
+    home = tmp_path / "superset_home"
+    first = _init_password(home, umask=0)  # even a umask that lets everyone read new files
+    path = home / provision.PASSWORD_FILE
+    password = path.read_text().strip()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(password) >= 20 and password != "admin"
+    assert first.stdout.count(password) == 1
+    stat = path.stat()
+
+    again = _init_password(home)
+    assert password not in again.stdout + again.stderr
+    assert str(path) in again.stdout
+    assert path.read_text().strip() == password and path.stat().st_mtime_ns == stat.st_mtime_ns
+    _init_password(tmp_path / "other_home")
+    assert (tmp_path / "other_home" / provision.PASSWORD_FILE).read_text().strip() != password, "a new one each first setup"
+
+
+def test_a_given_password_is_kept_not_printed_and_never_overwritten(tmp_path):
+    home = tmp_path / "superset_home"
+    given = _init_password(home, password="chosen by the analyst")
+    path = home / provision.PASSWORD_FILE
+    assert path.read_text().strip() == "chosen by the analyst"
+    assert "chosen by the analyst" not in given.stdout + given.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+
+    _init_password(home, password="another one later")
+    _init_password(home)
+    assert path.read_text().strip() == "chosen by the analyst"
+
+
+def test_a_password_file_readable_by_others_is_closed_when_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUPERSET_ADMIN_PASSWORD", raising=False)
+    path = tmp_path / provision.PASSWORD_FILE
+    path.write_text("put here by hand\n")
+    path.chmod(0o644)
+    assert provision.admin_password(tmp_path) == "put here by hand"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_provision_logs_in_with_the_kept_password_or_none(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUPERSET_ADMIN_PASSWORD", raising=False)
+    with pytest.raises(provision.SupersetError, match="no admin password"):
+        provision.admin_password(tmp_path)
+    provision.ensure_admin_password(tmp_path, given="kept in the file")
+    assert provision.admin_password(tmp_path) == "kept in the file"
+    monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", "from the environment")
+    assert provision.admin_password(tmp_path) == "from the environment"
+    # the client has no default credentials
+    params = inspect.signature(provision.SupersetClient).parameters
+    assert params["password"].default is inspect.Parameter.empty
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_never_echoed(tmp_path):
+    home = tmp_path / "superset_home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSET_")}
+    env["SUPERSET_HOME"] = str(home)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(PROVISION), "--init-admin-password"], env=env,
+                            stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    screen, answers = b"", [b"short\n", b"a long enough one\n", b"a long enough one\n"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if answers and screen.endswith((b"one): ", b"Again: ")):  # a prompt, whole
+                os.write(master, answers.pop(0))
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=10)
+    os.close(master)
+    text = screen.decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "At least 12 characters" in text
+    assert (home / provision.PASSWORD_FILE).read_text().strip() == "a long enough one"
+    assert "long enough" not in text
+
+
+def test_the_scripts_set_no_default_password_and_pass_none_on_a_command_line():
+    for script in ("setup.sh", "serve.sh"):
+        text = (ROOT / "superset" / script).read_text()
+        assert not re.search(r"SUPERSET_ADMIN_PASSWORD:-[^}]", text), f"{script}: a default password"
+        assert "--password" not in text, f"{script}: a password on a command line, which every user can list"

@@ -2,8 +2,9 @@
 
 `make superset-test` installs Superset (.venv-superset) and runs this. Skipped unless that virtualenv exists
 or RUN_SUPERSET_TESTS=1 is set. The test starts Superset the way `make superset` does (superset/serve.sh) on
-a free port of 127.0.0.1 with its metadata in a temporary folder, logs in through the REST API, finds the
-read-only DuckDB database and a dataset per mart, and runs SQL Lab queries on a mart every half second
+a free port of 127.0.0.1 with its metadata in a temporary folder, logs in through the REST API with the password
+its first setup generated (admin/admin is refused), finds the locked-down read-only DuckDB database and a dataset per
+mart, checks that SQL Lab can read no file and write none, and runs SQL Lab queries on a mart every half second
 through a whole `make run`-style run: none may fail, and each must see the complete figures.
 """
 
@@ -79,8 +80,9 @@ def test_superset_queries_a_mart_read_only_while_a_run_republishes_the_warehouse
     env.update({"SUPERSET_HOME": str(tmp_path / "superset_home"), "SUPERSET_VENV": str(VENV), "SUPERSET_PORT": str(port),
                 "WAREHOUSE_PATH": str(warehouse)})
     log = open(tmp_path / "serve.log", "w")
-    serve = subprocess.Popen([str(ROOT / "superset" / "serve.sh")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    # No terminal: the first setup generates the admin password instead of asking for one.
+    serve = subprocess.Popen([str(ROOT / "superset" / "serve.sh")], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
     run = None
     try:
         provision = _client_module()
@@ -92,15 +94,44 @@ def test_superset_queries_a_mart_read_only_while_a_run_republishes_the_warehouse
             time.sleep(1)
         timings["install_init_start_provision_s"] = time.monotonic() - t0
 
+        # The admin password: generated, printed once by the first setup, kept in a file only its owner can read.
+        password_file = tmp_path / "superset_home" / "admin_password"
+        assert password_file.stat().st_mode & 0o777 == 0o600
+        password = password_file.read_text().strip()
+        assert (tmp_path / "serve.log").read_text().count(password) == 1
+        assert f"password in {password_file}" in (tmp_path / "serve.log").read_text()
+        again = subprocess.run([str(ROOT / "superset" / "setup.sh")], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, check=True)
+        assert password not in again.stdout + again.stderr, "a later setup prints the password again"
+        with pytest.raises(provision.SupersetError, match="HTTP 401"):
+            provision.SupersetClient(url, "admin", "admin").login()
+
         t = time.monotonic()
-        client = provision.SupersetClient(url).login()
+        client = provision.SupersetClient(url, "admin", password).login()
         timings["login_s"] = time.monotonic() - t
         db = client.database_id()
         assert db is not None
         database = client.request("GET", f"/api/v1/database/{db}/connection")["result"]
-        assert json.loads(database["extra"])["engine_params"]["connect_args"]["read_only"] is True
+        assert json.loads(database["extra"])["engine_params"]["connect_args"] == provision.SERVING_CONNECT_ARGS
         assert database["sqlalchemy_uri"] == f"duckdb:///{warehouse}"
-        assert client.sql(db, "select current_setting('access_mode') as mode")["data"] == [{"mode": "read_only"}]
+        settings = "current_setting('access_mode') as mode, current_setting('enable_external_access') as ext, " \
+                   "current_setting('lock_configuration') as locked"
+        assert client.sql(db, f"select {settings}")["data"] == [{"mode": "read_only", "ext": False, "locked": True}]
+
+        # SQL Lab reads no file but the warehouse and writes none, not even beside the published file.
+        release = warehouse.resolve().parent
+        refused = {
+            "select * from read_text('/etc/passwd')": "Permission Error",
+            f"select * from read_csv('{tmp_path / 'serve.log'}')": "Permission Error",
+            f"copy (select 1 as i) to '{tmp_path / 'copied.csv'}'": "Permission Error",
+            f"copy (select 1 as i) to '{release / 'openalex.duckdb.wal'}' (format csv)": "Permission Error",
+            f"attach '{tmp_path / 'new.duckdb'}' as new": "Permission Error",
+            "set enable_external_access = true": "locked",
+        }
+        for sql, error in refused.items():
+            with pytest.raises(provision.SupersetError, match=error):
+                client.sql(db, sql)
+        assert not any(p.exists() for p in (tmp_path / "copied.csv", tmp_path / "new.duckdb", release / "openalex.duckdb.wal"))
         datasets = {(d[0], d[1]) for d in client.datasets(db)}
         assert {("marts", m) for m in marts} <= datasets, "a dataset per mart"
 
