@@ -19,11 +19,12 @@ export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 # The instance the UI and `make run` share: no telemetry, no "join the community" pop-up.
 INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-# Serving: where a run publishes (WAREHOUSE_PATH as the pipeline reads it), and the local ports.
-WAREHOUSE_PATH_ABS = $(abspath $(or $(WAREHOUSE_PATH),warehouse/openalex.duckdb))
-WAREHOUSE_DIR = $(dir $(WAREHOUSE_PATH_ABS))
+# The local ports. Values reach recipes through the environment and are quoted there ("$$NAME"), never pasted
+# into a shell line; INSTITUTION is also taken verbatim ($(value …)), so make expands nothing inside it.
 DOCS_PORT ?= 8081
 SUPERSET_PORT ?= 8088
+override INSTITUTION := $(value INSTITUTION)
+export DOCS_PORT SUPERSET_PORT INSTITUTION
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +39,8 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt Makefile
 	touch $@ $(STAMP)
 
 $(INSTANCE_YAML): Makefile
-	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > $@
+	@mkdir -p "$$DAGSTER_HOME"
+	@printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > "$$DAGSTER_HOME/dagster.yaml"
 
 install: $(STAMP)
 install-test: $(STAMP_TEST)
@@ -50,8 +51,7 @@ run: $(STAMP) $(INSTANCE_YAML)
 
 ## sql: the DuckDB shell on the published warehouse, read-only (a run can publish meanwhile)
 sql: $(STAMP)
-	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
-	$(BIN)/duckdb -readonly $(WAREHOUSE_PATH_ABS)
+	@$(BIN)/python -m dagster_project.serve sql
 
 # Defined before `test` names it: make expands a rule's prerequisites where it reads them.
 # The report's browser check needs Chromium, and the font matplotlib measures the charts' labels in: Debian's
@@ -80,6 +80,7 @@ lint: $(STAMP_TEST)
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)
+	$(BIN)/python -m dagster_project.instance
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev -h 127.0.0.1 -p 3000
 
 ## lock: refreeze constraints.txt from pyproject.toml
@@ -97,25 +98,21 @@ bench: $(STAMP)
 
 ## docs: the dbt docs site of the published warehouse on http://127.0.0.1:8081 (each run regenerates it)
 docs: $(STAMP) $(INSTANCE_YAML)
-	@test -f $(WAREHOUSE_PATH_ABS) || { echo "No warehouse yet: run \`make run\` first." >&2; exit 1; }
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j docs
-	@echo "dbt docs: http://127.0.0.1:$(DOCS_PORT)/ (the same site in one file: $(WAREHOUSE_DIR)docs/static_index.html). Ctrl-C to stop."
-	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory $(WAREHOUSE_DIR)docs
+	@$(BIN)/python -m dagster_project.serve docs --port "$$DOCS_PORT"
 
 ## report: re-render the study report (warehouse/report/index.html) from the published warehouse
 report: $(STAMP) $(INSTANCE_YAML)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster job execute -m dagster_project.definitions -j report_only
-	@echo "Report: $(WAREHOUSE_DIR)report/index.html"
+	@$(BIN)/python -m dagster_project.serve report
 
 ## profile: one European institution's Chinese partners, their risk tags and why, from the published warehouse
 ##   INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>
 profile: $(STAMP)
-	@test -n "$(INSTITUTION)" || { echo "Usage: make profile INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>" >&2; exit 2; }
-	@$(BIN)/python -m dagster_project.profile_cli "$(INSTITUTION)"
+	@test -n "$$INSTITUTION" || { echo "Usage: make profile INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>" >&2; exit 2; }
+	@$(BIN)/python -m dagster_project.profile_cli "$$INSTITUTION"
 
 ## superset: Apache Superset on http://127.0.0.1:8088 in its own venv (.venv-superset), read-only on the warehouse
 superset:
-	SUPERSET_PORT=$(SUPERSET_PORT) superset/serve.sh
+	superset/serve.sh
 
 ## superset-test: install Superset and run its end-to-end test (SQL Lab on a mart while a run republishes)
 superset-test: $(STAMP_TEST)

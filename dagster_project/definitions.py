@@ -10,6 +10,7 @@ from .checks.publish_guard import publish_guard
 from .checks.raw_checks import raw_checks
 from .jobs import docs_job, full_refresh_job, marts_only_job, report_only_job, update_warehouse_job
 from .resources import dbt_resource
+from .run_guard import WarehouseWriter
 from .run_logging import LOGGERS
 from .schedules import weekly_api_refresh
 from .settings import load_settings
@@ -23,7 +24,7 @@ defs = dg.Definitions(
     asset_checks=[*raw_checks, *serving_checks, *report_checks, publish_guard],
     jobs=[update_warehouse_job, full_refresh_job, marts_only_job, docs_job, report_only_job],
     schedules=[weekly_api_refresh],
-    resources={"dbt": dbt_resource()},
+    resources={"dbt": dbt_resource(), "warehouse_writer": WarehouseWriter()},
     # Used only by runs whose config names them (`make run`); the UI's runs keep Dagster's default logging.
     loggers=LOGGERS,
     # One DuckDB file has one writer: steps run one after another in one process.

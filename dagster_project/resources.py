@@ -14,7 +14,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from .settings import DBT_PROJECT_DIR, DBT_TARGET_PATH, PROJECT_ROOT, load_settings
+from .lib.owned_paths import owned_dir
+from .lib.run_lock import exclusive_file_lock
+from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
 
 # dbt/profiles.yml reads the DuckDB file's path from this dbt var (falling back on DBT_DUCKDB_PATH, then the default).
 BUILD_PATH_VAR = "warehouse_build_path"
@@ -29,7 +31,7 @@ def dbt_vars(build_path: Path) -> list[str]:
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    target_path=DBT_TARGET_PATH,
+    target_path=load_settings().dbt_target_path,
     prepare_project_cli_args=["parse", "--quiet", *dbt_vars(load_settings().build_path)],
 )
 PREPARED_WITH = Path(dbt_project.manifest_path).with_name(".prepared_with.json")
@@ -51,17 +53,24 @@ def prepare_dbt_project() -> None:
     """Make `manifest.json`, which `@dbt_assets` reads when the definitions load: under `dagster dev` on every load
     (dagster-dbt's `prepare_if_dev`), elsewhere (a fresh clone, `make run`, the tests) when it is missing, older than
     a file of the project or parsed for another build database (`dbt parse`, ~10 s)."""
-    if dbt_project.preparer.using_dagster_dev():
-        dbt_project.prepare_if_dev()
-        return
-    args = ["parse", "--quiet", *dbt_vars(load_settings().build_path)]
-    wanted = json.dumps(args)
-    if manifest_is_stale() or not PREPARED_WITH.exists() or PREPARED_WITH.read_text() != wanted:
-        # What dagster-dbt's preparer runs, with the venv's dbt (the preparer looks for one on PATH).
-        dbt_resource().cli(args, target_path=Path(dbt_project.manifest_path).parent).wait()
-        if not Path(dbt_project.manifest_path).exists():
-            raise RuntimeError(f"`dbt parse` in {DBT_PROJECT_DIR} made no manifest: run `dbt parse` there to see why.")
-        PREPARED_WITH.write_text(wanted)
+    target = Path(dbt_project.manifest_path).parent
+    settings = load_settings()
+    if target.parent == settings.build_path.parent:  # the default: the parse lives in the warehouse's build folder
+        owned_dir(target.parent)
+    # Two processes loading the definitions at once (`make run` beside `make dev`) would parse into one target
+    # together and leave a torn manifest: one parses, the other waits and then finds the parse fresh.
+    with exclusive_file_lock(target.parent / f".{target.name}.parse.lock"):
+        if dbt_project.preparer.using_dagster_dev():
+            dbt_project.prepare_if_dev()
+            return
+        args = ["parse", "--quiet", *dbt_vars(settings.build_path)]
+        wanted = json.dumps(args)
+        if manifest_is_stale() or not PREPARED_WITH.exists() or PREPARED_WITH.read_text() != wanted:
+            # What dagster-dbt's preparer runs, with the venv's dbt (the preparer looks for one on PATH).
+            dbt_resource().cli(args, target_path=target).wait()
+            if not Path(dbt_project.manifest_path).exists():
+                raise RuntimeError(f"`dbt parse` in {DBT_PROJECT_DIR} made no manifest: run `dbt parse` there to see why.")
+            PREPARED_WITH.write_text(wanted)
 
 
 @lru_cache(maxsize=1)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
+import shutil
 import sys
 import time
 
-import dagster as dg
-
 from .lib.duckdb_io import connect
+from .lib.owned_paths import owned_dir, release_of_current
+from .run_guard import ForeignPathError, WarehouseBusy, guarded_run
 from .settings import SettingsError, load_settings
 
 JOB = "update_warehouse"
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+# How a full disk reads in Python's OSError, SQLite's and DuckDB's messages.
+DISK_FULL = re.compile(r"No space left on device|\[Errno 28\]|database or disk is full|disk is full", re.IGNORECASE)
 
 # (metric, scope, label) of the span figures, in the order printed.
 SPAN_ROWS = [
@@ -90,22 +96,48 @@ def print_headline(path) -> None:
           "marts.sensitivity_figures.")
 
 
-def main() -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
-    from .definitions import defs
+def _step_errors(result) -> list[str]:
+    """Every line of the failed steps' errors and their causes (what a disk-full diagnosis looks for)."""
+    texts = []
+    for event in result.all_events:
+        error = event.step_failure_data.error if event.is_step_failure and event.step_failure_data else None
+        while error is not None:
+            texts.append(error.message)
+            error = error.cause or error.context
+    return texts
 
-    log_file = settings.warehouse_path.parent / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    job = defs.resolve_job_def(JOB)
+
+def _disk_full_sentence(settings, errors: list[str]) -> str | None:
+    if not any(DISK_FULL.search(text) for text in errors):
+        return None
+    folder = settings.warehouse_path.parent
+    free = shutil.disk_usage(folder).free if folder.exists() else 0
+    build, published = (p.stat().st_size if p.is_file() else 0 for p in (settings.build_path, settings.warehouse_path))
+    # A publish writes a new copy of what analysts read (the DuckDB file and its Parquet files) while the live one
+    # stays, and the build file grows with what is loaded: room for both again is the least a run needs.
+    needed = build + 2 * published
+    return (f"The disk holding '{folder}' is full ({free / 2**20:,.0f} MiB free): free at least {needed / 2**20:,.0f} MiB "
+            f"there (the build file is {build / 2**20:,.0f} MiB, the published warehouse {published / 2**20:,.0f} MiB "
+            "and a release writes a copy of it), then run again: it resumes from what was loaded.")
+
+
+def execute_job(settings, job_name: str, defs=None):
+    """Run a job of the code location (or of `defs`) through the shared instance, a line per step on the terminal and the whole log
+    in `logs/`; returns the result, the log file, and the release live before and after (read from the `current`
+    link). The caller holds the run guard."""
+    from .instance import open_instance
+
+    if defs is None:
+        from .definitions import defs
+
+    # Unique per run: a refused run (another holds the lock) never gets here, and a rerun in the same second does.
+    log_file = owned_dir(settings.warehouse_path.parent / "logs") / f"{job_name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    job = defs.resolve_job_def(job_name)
+    live_before = release_of_current(settings.warehouse_path)
     # dagster-dbt echoes every dbt event to stdout: into the log file with the rest, the terminal gets a line per step.
     with log_file.open("a", encoding="utf-8") as echoes, contextlib.redirect_stdout(echoes):
         result = job.execute_in_process(
-            instance=dg.DagsterInstance.get(),
+            instance=open_instance(),
             run_config={"loggers": {
                 # A line per step on the terminal; every message in the file. Dagster's console only for the critical.
                 "console": {"config": {"log_level": "CRITICAL"}},
@@ -114,16 +146,53 @@ def main() -> int:
             }},
             raise_on_error=False,
         )
+    return result, log_file, live_before, release_of_current(settings.warehouse_path)
+
+
+def report_failure(settings, result, live_before: str | None, live_after: str | None) -> None:
+    """The lines a failed run ends with: which steps or checks, what is live now (read, never assumed), and a full
+    disk said as such."""
+    if live_after == live_before:
+        live = (f"the published warehouse was left as it was (release {live_before})" if live_before
+                else "nothing was published")
+    else:
+        live = f"a new release went live before it stopped: {live_after}"
+    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    blocked = [e.asset_check_evaluation_data for e in result.all_events
+               if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    reason = f"steps failed: {', '.join(failed)}" if failed else f"{len(blocked)} checks failed"
+    print(f"The run stopped ({reason}); {live}.", file=sys.stderr)
+    if full := _disk_full_sentence(settings, _step_errors(result)):
+        print(full, file=sys.stderr)
+
+
+def _run(settings) -> int:
+    print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
+    result, log_file, live_before, live_after = execute_job(settings, JOB)
     print(f"Full log: {log_file}")
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        blocked = [e.asset_check_evaluation_data for e in result.all_events
-                   if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
-        reason = f"steps failed: {', '.join(failed)}" if failed else f"{len(blocked)} checks failed"
-        print(f"The run stopped ({reason}); the published warehouse was left as it was.", file=sys.stderr)
+        report_failure(settings, result, live_before, live_after)
         return 1
     print_headline(settings.warehouse_path)
+    if live_after == live_before:
+        print(f"\nThe run finished, but no new release went live (release {live_before} stays).")
+    else:
+        print(f"\nRelease {live_after} is live.")
     return 0
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+        # The writer lock and the ownership check come before anything is read, Dagster's instance included.
+        with guarded_run(settings):
+            return _run(settings)
+    except (SettingsError, ForeignPathError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except WarehouseBusy as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BUSY
 
 
 if __name__ == "__main__":

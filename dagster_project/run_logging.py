@@ -86,6 +86,27 @@ def step_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     return log
 
 
+class RunLogFile(logging.FileHandler):
+    """The run's log file. When it cannot be written (a full disk), one sentence says so and the rest of the log is
+    dropped: logging's default prints a traceback for every record, hundreds in a run."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, encoding="utf-8")
+        self.failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        sys.__stderr__.write(f"The run log {self.baseFilename} cannot be written ({error}): the rest of it is dropped; "
+                             "the terminal keeps a line per step.\n")
+
+
 @dg.logger(
     config_schema={"path": dg.Field(str, description="The file the run's whole log is written to.")},
     description="Every message of the run, dbt's included, to a file (for `make run`).",
@@ -96,7 +117,7 @@ def run_log_file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     log = logging.getLogger(f"warehouse.logfile.{init_context.run_id}")
     log.setLevel(logging.DEBUG)
     log.propagate = False
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = RunLogFile(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.handlers = [handler]
     return log

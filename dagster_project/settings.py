@@ -17,9 +17,6 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
-# Where dbt keeps its parse and artifacts: dbt's and dagster-dbt's own variable, read here too so that the manifest
-# the definitions load sits where dbt's commands write (relative to the dbt project; `target` by default).
-DBT_TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH") or "target")
 
 SOURCES = ("demo", "snapshot", "api")
 SWITCH_VALUES = ("", "0", "1")
@@ -58,11 +55,19 @@ class Settings:
     # The longest raw JSON line loaded; a longer one is quarantined with its size.
     raw_max_line_bytes: int = 2 * 1000**2
     api_url: str = OPENALEX_URL
+    dbt_target: str | None = None  # DBT_TARGET_PATH, if set
 
     @property
     def build_path(self) -> Path:
         """Runs write here; the file analysts open (`warehouse_path`) is only ever replaced whole."""
         return self.warehouse_path.parent / "build" / self.warehouse_path.name
+
+    @property
+    def dbt_target_path(self) -> Path:
+        """Where dbt keeps this build database's parse and each command's artifacts and logs: beside the build file,
+        so two warehouses built from one checkout never share (or overwrite) a parse. DBT_TARGET_PATH, dbt's and
+        dagster-dbt's own variable, overrides it (relative to the dbt project)."""
+        return DBT_PROJECT_DIR / self.dbt_target if self.dbt_target else self.build_path.parent / "dbt"
 
     @property
     def is_synthetic(self) -> bool:
@@ -202,4 +207,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         publish_allow_shrink=_switch(env, "PUBLISH_ALLOW_SHRINK"),
         raw_max_line_bytes=max_line,
         api_url=_api_url(env),
+        dbt_target=env.get("DBT_TARGET_PATH") or None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -22,23 +23,43 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 # dbt parses the whole project again (~10–20 s) whenever the build database's path changes: the path is part of
-# its profile. Every test therefore reaches its warehouse folder through this one symlink, pointed at the test's
-# own folder, and the session's dbt commands share one parse. The link's path is the same for every session of
-# this checkout, so a session also reuses the parse the last one left in dbt/target (per checkout too; two
-# sessions at once in one checkout are not supported).
-# (Test modules import this file again as `tests.conftest`: the session's folder is kept in the environment so
-# that both copies share it.)
-# `make test` runs the tests in one process per core (pytest-xdist): each worker has a link and a dbt parse
-# (DBT_TARGET_PATH) of its own, kept between sessions like the single process's.
+# its profile. Every test therefore reaches its warehouse folder through one symlink, pointed at the test's own
+# folder, and a process's dbt commands share one parse (DBT_TARGET_PATH). Each test process (the single one, or
+# each pytest-xdist worker) claims a free slot of this checkout (an flock held for its life), so two test sessions
+# in one checkout at once never share a link or a parse, and a session reuses the parse a slot's last session left.
+# (Test modules import this file again as `tests.conftest`: the session's folder and the process's slot are kept in
+# the environment so that both copies share them; a worker inherits the controller's environment, hence the
+# worker's name in the slot's variable.)
 if "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ:
     os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
 _SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
 _CHECKOUT = Path(__file__).resolve().parent.parent
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _WORKER:
-    os.environ.setdefault("DBT_TARGET_PATH", str(_CHECKOUT / "dbt" / "target" / f"tests-{_WORKER}"))
-_LINK_DIR = Path(tempfile.gettempdir()) / (
-    f"eu-cn-ai-tests-link-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}{'-' + _WORKER if _WORKER else ''}")
+_SLOTS = Path(tempfile.gettempdir()) / f"eu-cn-ai-test-slots-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}"
+_SLOT_VARIABLE = f"WAREHOUSE_TESTS_SLOT_{_WORKER or 'main'}"
+_slot_lock: int | None = None  # the claimed slot's lock, held until the process exits
+
+
+def _claim_slot() -> str:
+    global _slot_lock
+    _SLOTS.mkdir(exist_ok=True)
+    for slot in range(64):
+        fd = os.open(_SLOTS / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _slot_lock = fd
+        return str(slot)
+    raise RuntimeError(f"64 test processes of {_CHECKOUT} are running: no free slot in {_SLOTS}")
+
+
+if _SLOT_VARIABLE not in os.environ:
+    os.environ[_SLOT_VARIABLE] = _claim_slot()
+_SLOT = os.environ[_SLOT_VARIABLE]
+os.environ["DBT_TARGET_PATH"] = str(_CHECKOUT / "dbt" / "target" / f"tests-slot-{_SLOT}")
+_LINK_DIR = _SLOTS / f"slot-{_SLOT}"
 WAREHOUSE_LINK = _LINK_DIR / "warehouse"
 
 # Imported once the worker's DBT_TARGET_PATH is set (the settings read it). The tests' file digest is the raw load's.
@@ -158,7 +179,8 @@ def pinned(settings, root: Path):
 def copy_demo_run(demo_run: dict, root: Path) -> Path:
     """Copy the session's published warehouse (with Parquet, report, docs), build file and raw landing zone."""
     src = demo_run["settings"].warehouse_path.parent
-    shutil.copytree(src, root / "warehouse", ignore=shutil.ignore_patterns("validations", ".publish-*"))
+    # The published paths are links into the live release: copied as links, as the warehouse made them.
+    shutil.copytree(src, root / "warehouse", symlinks=True, ignore=shutil.ignore_patterns("validations"))
     shutil.copytree(demo_run["settings"].raw_dir, root / "raw")
     return root / "warehouse" / "openalex.duckdb"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -157,20 +156,6 @@ def test_the_duckdb_file_and_the_parquet_files_go_live_together_and_a_failed_pub
     activate_release(second, target)
     assert _served(target) == {"duckdb": "C", "parquet": {"C"}, "stamp": "C", "release": second.name}
     assert not list((target.parent / "releases").glob(".staging-*"))
-
-
-def test_a_warehouse_published_before_releases_is_taken_over_by_rename(tmp_path):
-    from dagster_project.assets.serving import activate_release, stage_release
-
-    target = tmp_path / "warehouse" / "openalex.duckdb"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(_build_file(tmp_path / "old" / "openalex.duckdb", "OLD"), target)  # a plain file, as published before
-    (target.parent / "parquet").mkdir()
-    (target.parent / "parquet" / "headline_figures.parquet").write_bytes(b"old")
-    release, _ = stage_release(_build_file(tmp_path / "new" / "openalex.duckdb", "NEW"), target)
-    activate_release(release, target)
-    assert target.is_symlink() and (target.parent / "parquet").is_symlink()
-    assert _served(target)["duckdb"] == "NEW" and _served(target)["parquet"] == {"NEW"}
 
 
 # --- readers during a run ---------------------------------------------------------------------------------------

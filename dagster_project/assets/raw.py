@@ -16,6 +16,7 @@ from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_fil
 from ..ingest.snapshot import list_snapshot
 from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
+from ..run_guard import WarehouseWriter
 from ..settings import Settings, load_settings
 
 ENTITIES = ("works", "institutions", "funders")
@@ -122,7 +123,7 @@ def _load_summary(entity: str, result: LoadResult, removed: int = 0) -> str:
 
 
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
-def openalex_raw(context: dg.AssetExecutionContext):
+def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter):
     settings = load_settings()
     context.log.info(f"OpenAlex source: {settings.source} ({settings.source_reason})")
     started = time.monotonic()

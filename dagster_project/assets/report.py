@@ -8,8 +8,10 @@ import re
 import dagster as dg
 
 from ..lib.duckdb_io import connect
-from ..report import build_report, report_path
+from ..lib.owned_paths import owned_dir
+from ..report import build_report, report_dir, report_path
 from ..report.charts import fmt
+from ..run_guard import WarehouseWriter
 from ..settings import load_settings
 from .serving import MART_KEYS, PUBLISHED_KEY
 
@@ -33,8 +35,9 @@ REPORT_KEY = dg.AssetKey(["reports", "study_report"])
         "missing table or column stops it with a sentence naming it."
     ),
 )
-def study_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def study_report(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
     settings = load_settings()
+    owned_dir(report_dir(settings.warehouse_path))
     summary = build_report(settings.warehouse_path)
     context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts); "
                      f"{summary['institution_pages']} institution pages, index {summary['institutions_index']}")

@@ -32,8 +32,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from ..lib.duckdb_io import connect
+from ..lib.duckdb_io import connect, ident, literal
+from ..lib.owned_paths import CURRENT, PARQUET, RELEASES, is_owned, owned_dir
 from ..resources import dbt_project, dbt_vars
+from ..run_guard import WarehouseWriter
 from ..settings import load_settings
 from .dbt import dbt_build, last_build_artifacts
 from .raw import RAW_SPECS
@@ -51,7 +53,6 @@ OTHER_KEYS = sorted({*(k for k in dbt_build.keys if k.path[0] not in ("marts", "
 
 # DuckDB storage versions a 1.x client reads (a file written with 2.x storage is refused by 1.x drivers).
 READABLE_BY_1X = ("v0.", "v1.")
-RELEASES, CURRENT, PARQUET = "releases", "current", "parquet"
 # What analysts and BI tools read: the marts, the reference data, and the staged and classified works behind them
 # for drill-down. Not the raw layer, pipeline state or failing test rows (those stay in the build file).
 PUBLISHED_SCHEMAS = ("marts", "reference", "staging", "intermediate")
@@ -86,8 +87,10 @@ def export_parquet(con, out_dir: Path) -> dict[str, int]:
     ).fetchall()]
     rows: dict[str, int] = {}
     for mart in marts:
-        con.execute(f"copy (select * from marts.{mart}) to '{out_dir / mart}.parquet' (format parquet, compression zstd)")
-        rows[mart] = int(con.execute(f"select count(*) from marts.{mart}").fetchone()[0])
+        # COPY takes no parameters: the path is written as a quoted SQL literal, the mart as a quoted identifier.
+        con.execute(f"copy (select * from marts.{ident(mart)}) to {literal(str(out_dir / mart) + '.parquet')} "
+                    "(format parquet, compression zstd)")
+        rows[mart] = int(con.execute(f"select count(*) from marts.{ident(mart)}").fetchone()[0])
     return rows
 
 
@@ -97,7 +100,7 @@ def copy_published_schemas(build: Path, out: Path) -> dict[str, int]:
     copy grows with the study's universe, not with the snapshot. Returns the rows of each table copied."""
     rows: dict[str, int] = {}
     with connect(out) as con:
-        con.execute(f"attach '{build}' as build (read_only)")
+        con.execute(f"attach {literal(str(build))} as build (read_only)")
         tables = con.execute(
             """select schema_name, table_name from duckdb_tables()
                where database_name = 'build' and schema_name in (select unnest(?::varchar[]))
@@ -108,10 +111,10 @@ def copy_published_schemas(build: Path, out: Path) -> dict[str, int]:
                where database_name = 'build' and not internal and schema_name in (select unnest(?::varchar[]))""",
             [list(PUBLISHED_SCHEMAS)]).fetchall()
         for schema in sorted({schema for schema, _ in tables} | {schema for schema, _ in views}):
-            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f"create schema if not exists {ident(schema)}")
         for schema, table in tables:
-            con.execute(f'create table "{schema}"."{table}" as select * from build."{schema}"."{table}"')
-            rows[f"{schema}.{table}"] = int(con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            con.execute(f"create table {ident(schema)}.{ident(table)} as select * from build.{ident(schema)}.{ident(table)}")
+            rows[f"{schema}.{table}"] = int(con.execute(f"select count(*) from {ident(schema)}.{ident(table)}").fetchone()[0])
         for _, sql in views:  # schema-qualified, reading `<catalog>.<schema>.<table>`: the copy keeps the catalog's name
             con.execute(sql)
         con.execute("detach build")
@@ -120,11 +123,8 @@ def copy_published_schemas(build: Path, out: Path) -> dict[str, int]:
 
 
 def _swap_link(link: Path, points_to: str) -> None:
-    """Make `link` a symlink to `points_to` by one rename. A regular file is replaced the same way; a folder (a
-    warehouse published before releases existed, or copied without its links) is moved aside first."""
-    if link.is_dir() and not link.is_symlink():
-        aside = link.parent / RELEASES / f"{STAGING_PREFIX}old-{link.name}-{os.getpid()}"
-        os.replace(link, aside)
+    """Make `link` a symlink to `points_to` by one rename (the run checked before any work that nothing of anyone
+    else's is there: owned_paths.foreign_path_problem)."""
     tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(points_to)
@@ -133,13 +133,12 @@ def _swap_link(link: Path, points_to: str) -> None:
 
 def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
     """Write a complete release (the DuckDB copy, verified, and its Parquet files) that is not live yet."""
-    releases = target.parent / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
-    for leftover in [*releases.glob(f"{STAGING_PREFIX}*"), *target.parent.glob(".publish-*")]:  # from a killed publish
-        shutil.rmtree(leftover, ignore_errors=True)
+    releases = owned_dir(target.parent / RELEASES)
+    for leftover in releases.glob(f"{STAGING_PREFIX}*"):  # from a killed publish
+        if is_owned(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
-    staging = releases / f"{STAGING_PREFIX}{release_id}"
-    staging.mkdir()
+    staging = owned_dir(releases / f"{STAGING_PREFIX}{release_id}")
     # The published file keeps the build file's name: dbt's views name their catalog after it.
     copy = staging / target.name
     copied = copy_published_schemas(build, copy)
@@ -168,12 +167,13 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
 def activate_release(release: Path, target: Path, keep: int = 2) -> None:
     """Make `release` live with one rename (the `current` link), then drop all but the newest `keep` releases."""
     _swap_link(target.parent / CURRENT, f"{RELEASES}/{release.name}")
-    # The fixed links (made once; a warehouse from before releases has a file and a folder here).
+    # The fixed links, made by the first publish.
     for name in (target.name, PARQUET):
         link = target.parent / name
-        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
+        if not link.is_symlink():
             _swap_link(link, f"{CURRENT}/{name}")
-    releases = sorted((d for d in (target.parent / RELEASES).iterdir() if not d.name.startswith(".")), key=lambda d: d.name)
+    releases = sorted((d for d in (target.parent / RELEASES).iterdir() if not d.name.startswith(".") and is_owned(d)),
+                      key=lambda d: d.name)
     for old in releases[:-keep]:
         if old != release:
             shutil.rmtree(old, ignore_errors=True)  # a reader holding a file of it keeps reading its copy
@@ -192,7 +192,7 @@ def activate_release(release: Path, target: Path, keep: int = 2) -> None:
         "check of the run has passed."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
     settings = load_settings()
     build, target = settings.build_path, settings.warehouse_path
     # Fold any write-ahead log into the build file, so the copy is the whole database.
@@ -230,10 +230,9 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     tags={"layer": "serving"},
     description="The dbt docs site (models, columns, tests, lineage and catalog) for the published warehouse, served by `make docs`.",
 )
-def dbt_docs(dbt: DbtCliResource) -> dg.MaterializeResult:
+def dbt_docs(dbt: DbtCliResource, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
     settings = load_settings()
-    out = docs_dir(settings.warehouse_path)
-    out.mkdir(parents=True, exist_ok=True)
+    out = owned_dir(docs_dir(settings.warehouse_path))
     # Reuse the compiled project of the build database's last `dbt build` (dagster-dbt leaves it in
     # target/dbt_build-<run id>-<uuid>/): `--no-compile` then only reads the catalog, ~10 s less. Without one, dbt
     # compiles every node again.
@@ -273,10 +272,11 @@ def serving_copy_matches_build() -> dg.AssetCheckResult:
         version = storage_version(published)
         for con, where in ((build, "build"), (published, "published")):
             for (mart,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall():
-                counts.setdefault(mart, {})[where] = int(con.execute(f"select count(*) from marts.{mart}").fetchone()[0])
+                counts.setdefault(mart, {})[where] = int(con.execute(f"select count(*) from marts.{ident(mart)}").fetchone()[0])
         for mart, row in counts.items():
             path = parquet_dir(target) / f"{mart}.parquet"
-            row["parquet"] = int(published.execute(f"select count(*) from '{path}'").fetchone()[0]) if path.is_file() else None
+            row["parquet"] = int(published.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0]) \
+                if path.is_file() else None
     mismatched = {m: c for m, c in counts.items() if len({c.get("build"), c.get("published"), c.get("parquet")}) != 1}
     return dg.AssetCheckResult(
         passed=version.startswith(READABLE_BY_1X) and not mismatched,

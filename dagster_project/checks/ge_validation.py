@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..lib.owned_paths import owned_dir
 from ..lib.pipeline_state import WATERMARKS, ensure_schema
 from .contract import Rule
 
@@ -148,7 +149,7 @@ def validate_table(
     if stamp and through is not None and not unexpected:
         con.execute(f"insert into {WATERMARKS} values (?, ?, ?, ?)", [relation, rules_key, through, run_id])
     since_text = str(since) if since is not None else None
-    results_dir.mkdir(parents=True, exist_ok=True)
+    owned_dir(results_dir)
     path.write_text(json.dumps({
         "relation": relation, "run_id": run_id, "validated_at": datetime.now(UTC).isoformat(),
         "rows": total, "since": since_text, "rules": [r.__dict__ for r in rules], "unexpected": unexpected, "samples": samples,

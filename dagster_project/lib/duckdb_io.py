@@ -24,6 +24,16 @@ def connect(path: Path, read_only: bool = False):
         con.close()
 
 
+def literal(text: str) -> str:
+    """`text` as a SQL string literal, for the few statements that take no parameters (ATTACH, COPY … TO)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def memory_limit() -> str:
     """DuckDB's memory cap for the pipeline's connections and dbt's (dbt/profiles.yml reads the same variable)."""
     return load_settings().memory_limit
