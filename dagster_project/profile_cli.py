@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from .lib.owned_paths import ForeignPathError
 from .report import ReportInputError, report_dir, write_institution_page
 from .settings import SettingsError, load_settings
 
@@ -235,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             print(render(con, found[0]["institution_id"], args.partners))
             out_dir = args.page_dir or report_dir(path)
             try:
-                page = write_institution_page(con, path, found[0]["institution_id"], out_dir)
+                # No --page-dir: the report folder beside the warehouse, which the warehouse owns (marked when made).
+                page = write_institution_page(con, path, found[0]["institution_id"], args.page_dir)
+            except ForeignPathError as err:
+                raise ProfileError(f"{err} (Or give a folder of your own with --page-dir.)") from err
             except OSError as err:
                 raise ProfileError(f"The profile's page could not be written under {out_dir}: {err.strerror or err}. "
                                    "Give a writable folder with --page-dir.") from err

@@ -24,9 +24,10 @@ __all__ = ["ForeignPathError", "WarehouseBusy", "WarehouseWriter", "guarded_run"
 @contextmanager
 def guarded_run(settings: Settings) -> Iterator[None]:
     """Hold the writer lock and check the paths, or raise WarehouseBusy / ForeignPathError with one sentence."""
+    if problem := unwritable_problem(settings):  # before the lock files, which are written there too
+        raise ForeignPathError(problem)
     with writer_lock(settings):
-        problem = unwritable_problem(settings) or foreign_path_problem(settings)
-        if problem:
+        if problem := foreign_path_problem(settings):
             raise ForeignPathError(problem)
         # Every writing run needs these two; the others are made (and marked) where they are first written.
         owned_dir(settings.build_path.parent)

@@ -317,3 +317,54 @@ def test_a_full_disk_is_one_sentence_with_the_folder_and_the_space_and_no_loggin
     # The log file's one sentence, the run's, the disk's.
     assert len(done.stderr.strip().splitlines()) == 3, done.stderr
     assert os.readlink(published.parent / "current") == live
+
+
+@pytest.mark.slow
+def test_make_profile_writes_its_page_only_into_the_warehouses_own_report_folder(demo_run, tmp_path, monkeypatch, capsys):
+    from dagster_project import profile_cli
+
+    copy_demo_run(demo_run, tmp_path)
+    set_warehouse_env(monkeypatch, tmp_path)
+    published = load_settings().warehouse_path  # through the session's link, as the command names it
+    report = published.parent / "report"
+    ror = duckdb.connect(str(published), read_only=True).execute(
+        "select institution_ror from marts.institution_profiles where institution_ror is not null limit 1").fetchone()[0]
+    report.rename(tmp_path / "old-report")
+    report.mkdir()
+    (report / "index.html").write_text("the user's own page")
+    assert profile_cli.main([ror]) == 1
+    said = capsys.readouterr().err
+    assert f"'{report}' is a folder the warehouse did not create" in said and "--page-dir" in said
+    assert [p.name for p in report.iterdir()] == ["index.html"]
+    (report / "index.html").unlink()
+    report.rmdir()
+    assert profile_cli.main([ror]) == 0  # absent: made, marked, written
+    assert (report / MARKER).is_file() and list((report / "institutions").glob("*.html"))
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder this user cannot write: a read-only file system (root writes through file modes)."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only file system here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_read_only_warehouse_folder_is_one_sentence_at_start_up(tmp_path, read_only_folder):
+    done = subprocess.run([sys.executable, "-m", "dagster_project.run"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env=_env(tmp_path, WAREHOUSE_PATH=str(read_only_folder / "wh" / "openalex.duckdb")), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"WAREHOUSE_PATH: '{read_only_folder}' is not writable by this user, so the warehouse cannot write "
+        f"'{read_only_folder / 'wh'}'."]

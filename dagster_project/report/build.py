@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+from ..lib.owned_paths import owned_dir
 from .data import read_report_data, require
 from .institution_data import Institution, read_institutions
 from .institutions import FOLDER, INDEX, index_page, institution_pages
@@ -54,7 +55,9 @@ def _is_current(page: Path, print_: str) -> bool:
 
 def write_institution_page(con, warehouse_path: Path, institution_id: str, out_dir: Path | None = None) -> Path:
     """One institution's page (as the report writes it), for `make profile`; returns its path."""
-    out_dir = out_dir or report_dir(warehouse_path)
+    # The report folder beside the warehouse is the warehouse's own: made and marked here if `make profile` comes
+    # first, refused (ForeignPathError) if someone else's folder is there.
+    out_dir = out_dir or owned_dir(report_dir(warehouse_path))
     institutions, levels = read_institutions(con, only=institution_id)
     common = common_context(con, warehouse_path)
     pages = institution_pages(institutions, levels, {i.id: fingerprint(i, levels, common) for i in institutions})
@@ -76,7 +79,7 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
     # Imported here: it brings Dagster, which `make profile` (write_institution_page) does not need.
     from ..lib.duckdb_io import connect
 
-    out_dir = out_dir or report_dir(warehouse_path)
+    out_dir = out_dir or owned_dir(report_dir(warehouse_path))
     with connect(warehouse_path, read_only=True) as con:
         data = read_report_data(con)
         institutions, levels = read_institutions(con)
