@@ -13,6 +13,7 @@ import dagster as dg
 
 from ..demo_data import snapshot as demo
 from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
+from ..ingest.quarantine import quarantine_file as quarantine_file_of
 from ..ingest.snapshot import list_snapshot
 from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
@@ -118,8 +119,15 @@ def _load_summary(entity: str, result: LoadResult, removed: int = 0) -> str:
     if entity == "works":
         text += f", {outside:,} outside the study's universe"
     text += f", {quarantined:,} quarantined"
+    whole = sum(1 for f in read if f.reason)
+    text += f" ({whole} files that cannot be read, quarantined whole)" if whole else ""
     text += f"; {skipped} files unchanged, skipped" if skipped else ""
     return text + (f"; {removed} files no longer in the source, their rows dropped" if removed else "")
+
+
+def _unreadable_sentence(entity: str, f) -> str:
+    return (f"{entity}: {f.file} cannot be read and is quarantined whole, nothing of it loaded ({f.reason}); "
+            f"it counts as {f.records:,} quarantined records and {f.quarantined_bytes:,} bytes.")
 
 
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
@@ -128,7 +136,6 @@ def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseW
     context.log.info(f"OpenAlex source: {settings.source} ({settings.source_reason})")
     started = time.monotonic()
     root, detail, api_fetch_stats = prepare_source(settings, context.log)
-    quarantine_dir = settings.raw_dir / settings.source / "quarantine"
     results: dict[str, LoadResult] = {}
     with connect(settings.build_path) as con:
         ensure_raw_schema(con)
@@ -140,14 +147,15 @@ def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseW
                     f"{entity}: the manifest {listing.manifest} lists {len(listing.missing_from_disk)} files not on disk"
                 )
             removed = prune_files(con, entity, listing.files)
-            quarantine_file = quarantine_dir / f"{entity}.jsonl"
-            quarantine_file.unlink(missing_ok=True)
+            quarantine_file = quarantine_file_of(settings.raw_dir, settings.source, entity)
             results[entity] = load_files(
                 con, entity, listing.files, quarantine_file, incremental=entity not in reload,
-                universe=universe if entity == "works" else None,
+                universe=universe if entity == "works" else None, max_line_bytes=settings.raw_max_line_bytes,
             )
             r = results[entity]
             context.log.info(_load_summary(entity, r, removed))
+            for f in r.unreadable:
+                context.log.warning(_unreadable_sentence(entity, f))
             meta = table_metadata(con, f"raw.{entity}")
             meta.update({
                 "records": r.records, "loaded": r.loaded, "outside_universe": r.outside_universe, "quarantined": r.quarantined,
@@ -156,7 +164,8 @@ def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseW
                 "files": len(r.files), "files_skipped_unchanged": sum(f.skipped for f in r.files), "files_removed": removed,
                 "manifest": str(listing.manifest) if listing.manifest else "none",
                 "manifest_files_missing": len(listing.missing_from_disk),
-                "quarantine_file": str(quarantine_file) if r.quarantined else "none",
+                "quarantine_file": str(quarantine_file) if quarantine_file.exists() else "none",
+                "files_quarantined_whole": len(r.unreadable),
             })
             if entity == "works" and settings.source == "api":
                 meta["api_fetch"] = dg.MetadataValue.json(api_fetch_stats)

@@ -5,6 +5,8 @@ OpenAlex schema era load into one table: a field an era lacks is NULL, an unknow
 Fields whose shape changed between eras (keywords) are kept as JSON.
 """
 
+import re
+
 _NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
 _TOPIC = (
     "STRUCT(id VARCHAR, display_name VARCHAR, score DOUBLE, "
@@ -93,3 +95,84 @@ def table_columns(table: str) -> dict[str, str]:
 def create_table_sql(table: str) -> str:
     body = ",\n  ".join(f'"{name}" {typ}' for name, typ in table_columns(table).items())
     return f"create table if not exists raw.{table} (\n  {body}\n)"
+
+
+# A field typed VARCHAR that holds a JSON object or array: DuckDB would store the object as its JSON text, so the
+# record is quarantined instead. The type strings above are parsed into trees to find every text position.
+_TOKEN = re.compile(r"\s*(STRUCT\(|\w+|\)|,|\[\])")
+
+
+def parse_type(text: str):
+    """A DuckDB type string of this module as a tree: a type name ('VARCHAR'), ('list', tree) or
+    ('struct', {field: tree})."""
+    tokens = _TOKEN.findall(text)
+    pos = 0
+
+    def node():
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        if token == "STRUCT(":
+            fields = {}
+            while True:
+                name = tokens[pos]
+                pos += 1
+                fields[name] = node()
+                token = tokens[pos]
+                pos += 1
+                if token == ")":
+                    break
+            tree = ("struct", fields)
+        else:
+            tree = token
+        while pos < len(tokens) and tokens[pos] == "[]":
+            pos += 1
+            tree = ("list", tree)
+        return tree
+
+    tree = node()
+    if pos != len(tokens):
+        raise ValueError(f"unparsed type: {text}")
+    return tree
+
+
+def _text_misfits(value, tree, path: str) -> list[str]:
+    if value is None:
+        return []
+    if tree == "VARCHAR":
+        return [path] if isinstance(value, (dict, list)) else []
+    if isinstance(tree, tuple) and tree[0] == "struct" and isinstance(value, dict):
+        return [m for name, sub in tree[1].items() for m in _text_misfits(value.get(name), sub, f"{path}.{name}")]
+    if isinstance(tree, tuple) and tree[0] == "list" and isinstance(value, list):
+        return [m for i, item in enumerate(value) for m in _text_misfits(item, tree[1], f"{path}[{i}]")]
+    return []  # any other shape DuckDB refuses itself: the typed read's error names it
+
+
+def text_misfits(entity: str, record: dict) -> list[str]:
+    """The paths (e.g. `authorships[0].institutions[1].display_name`) where the record holds a JSON object or array
+    in place of text."""
+    return [m for name, typ in COLUMNS[entity].items() for m in _text_misfits(record.get(name), parse_type(typ), name)]
+
+
+def _suspect_text_sql(expr: str, tree, depth: int = 0) -> str | None:
+    if tree == "VARCHAR":
+        # DuckDB writes an object or array read as VARCHAR as its JSON text; a real text rarely is valid JSON
+        # starting with { or [, and one that is only costs the line-by-line read, which tells them apart exactly.
+        return f"(left({expr}, 1) in ('{{', '[') and json_valid({expr}))"
+    if not isinstance(tree, tuple):
+        return None
+    kind, inner = tree
+    if kind == "struct":
+        parts = [p for name, sub in inner.items() if (p := _suspect_text_sql(f'{expr}."{name}"', sub, depth)) is not None]
+        return "(" + " or ".join(parts) + ")" if parts else None
+    var = f"_x{depth}"
+    part = _suspect_text_sql(var, inner, depth + 1)
+    return None if part is None else f"coalesce(list_bool_or(list_transform({expr}, {var} -> {part})), false)"
+
+
+def suspect_text_sql(entity: str, columns: tuple[str, ...] | None = None) -> str:
+    """A condition on the typed columns of an entity (or of `columns` only): some text field may have held a JSON
+    object or array."""
+    parts = [p for name, typ in COLUMNS[entity].items() if columns is None or name in columns
+             if (p := _suspect_text_sql(f'"{name}"', parse_type(typ))) is not None]
+    return "coalesce(" + " or ".join(parts) + ", false)" if parts else "false"
