@@ -1,7 +1,8 @@
 """Bad part files in a snapshot: each bad thing is quarantined with its reason, the good records load and the
 counts reconcile per file. A part file that cannot be read at all (truncated, not gzip) is quarantined whole with
 its records and bytes, a line over RAW_MAX_LINE_BYTES with its size, a text field holding a JSON object or array
-with the field's name. The cases call the loader on a real DuckDB file."""
+with the field's name; past RAW_QUARANTINE_MAX_SHARE the run stops and says the share, the limit and the worst
+file. Most cases call the loader on a real DuckDB file; one test runs the whole job."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import json
 import os
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.demo_data.generator import generate_records
+from dagster_project.demo_data.snapshot import generate_snapshot
 from dagster_project.ingest.loader import load_files
 from dagster_project.ingest.snapshot import RawFile
 from dagster_project.ingest.universe import Universe
+from tests.conftest import set_warehouse_env, up_to_publish
 
 WORKS, _ = generate_records(60, seed=41)
 AI_CONCEPT = {"id": "https://openalex.org/C154945302", "display_name": "Artificial intelligence", "level": 1, "score": 0.9}
@@ -162,3 +166,98 @@ def test_a_snapshot_folder_named_with_a_quote_and_a_semicolon_loads(tmp_path):
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
         assert {r[0] for r in con.execute("select distinct _file from raw.works").fetchall()} == {
             str(root / "data" / "jsonl" / "works" / "updated_date=2026-04-01" / n) for n in ("part_0000.gz", "part_0006.gz")}
+
+
+def test_the_quarantine_check_names_the_share_the_limit_and_the_worst_files():
+    from dagster_project.checks.raw_checks import quarantine_description
+
+    worst = [("/s/works/updated_date=2026-04-01/part_0003.gz", 1000, 5120, "not a complete gzip file: its data ends"),
+             ("/s/works/updated_date=2026-04-01/part_0004.gz", 210, 0, "malformed JSON: Expecting value at column 1"),
+             ("/s/works/updated_date=2026-04-02/part_0000.gz", 0, 4096, "not a gzip file: it starts with the bytes 00 01")]
+    text = quarantine_description("works", (50_000, 1_210, 10_000_000, 9_216), worst, 0.001, Path("raw/snapshot/quarantine/works.jsonl"))
+    assert text == (
+        "2.42 % of the works records (1,210 of 50,000) could not be loaded, more than RAW_QUARANTINE_MAX_SHARE=0.001 "
+        "allows: worst files updated_date=2026-04-01/part_0003.gz (1,000 records: not a complete gzip file: its data "
+        "ends), updated_date=2026-04-01/part_0004.gz (210 records: malformed JSON: Expecting value at column 1), "
+        "updated_date=2026-04-02/part_0000.gz (4,096 bytes: not a gzip file: it starts with the bytes 00 01); see "
+        "raw.quarantine and raw/snapshot/quarantine/works.jsonl.")
+    # A file of unreadable bytes, no records: the byte share decides, and the sentence says so.
+    by_bytes = quarantine_description("works", (50_000, 0, 1_000_000, 4_096), worst[2:], 0.001, Path("q.jsonl"))
+    assert by_bytes.startswith("0.41 % of the works part files' bytes (4,096 of 1,000,000) are in files that cannot "
+                               "be read, and 0 of 50,000 records could not be loaded, more than RAW_QUARANTINE_MAX_SHARE")
+    warned = quarantine_description("works", (50_000, 3, 10_000_000, 0), worst[1:2], 0.001, Path("q.jsonl"))
+    assert warned.startswith("0.006 % of the works records (3 of 50,000) could not be loaded, within "
+                             "RAW_QUARANTINE_MAX_SHARE=0.001, so the run goes on: worst files updated_date=2026-04-01/")
+
+
+def _bad_snapshot(root: Path) -> dict[str, Path]:
+    """A small demo snapshot plus a partition of bad part files, the manifest listing the truncated one."""
+    generate_snapshot(root, 300, seed=43)
+    whole = _gz([json.dumps(_in_universe(w, 100 + i)) for i, w in enumerate(WORKS[:30])])
+    outside = dict(WORKS[30], id="https://openalex.org/W8100000200", publication_year=1990)
+    parts = {
+        "truncated": _part(root, "part_0000.gz", whole[: len(whole) // 2], 30),
+        "garbage": _part(root, "part_0001.gz", os.urandom(2048).replace(b"\x1f\x8b", b"\x00\x00")),
+        "bad_lines": _part(root, "part_0002.gz", _gz([json.dumps(_in_universe(WORKS[31], 201, title="x" * BIG)),
+                                                      json.dumps(_in_universe(WORKS[32], 202, title={"nested": [1, 2]})),
+                                                      json.dumps(outside)]), 3),
+    }
+    manifest = json.loads((root / "manifest.json").read_text())
+    for raw in (parts["truncated"], parts["bad_lines"]):
+        manifest["entries"].append({"url": str(raw.path.relative_to(root)), "meta": {"record_count": raw.expected_records}})
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return {k: raw.path for k, raw in parts.items()}
+
+
+@pytest.mark.slow  # two runs of the job up to publication
+def test_bad_part_files_stop_the_run_past_the_limit_and_are_quarantined_when_a_higher_limit_lets_it_publish(tmp_path, monkeypatch):
+    root = tmp_path / "snapshot"
+    parts = _bad_snapshot(root)
+    set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(root))
+    from dagster_project.definitions import defs
+
+    def run():
+        instance = dg.DagsterInstance.ephemeral()
+        result = defs.resolve_job_def("update_warehouse").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=up_to_publish(defs))
+        checks = {f"{c.asset_key.to_user_string()}:{c.check_name}": c for c in result.get_asset_check_evaluations()}
+        done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        logged = [e.user_message for e in instance.all_logs(result.run_id) if not e.is_dagster_event]
+        return result, checks, done, logged
+
+    stopped, checks, done, logged = run()
+    check = checks["openalex/works:quarantine"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert checks["openalex/works:reconciliation"].passed
+    build = tmp_path / "warehouse" / "build" / "openalex.duckdb"
+    with duckdb.connect(str(build), read_only=True) as con:
+        records, quarantined = con.execute(
+            "select sum(records), sum(quarantined) from raw.load_log where entity = 'works'").fetchone()
+    assert quarantined == 32  # the truncated file's 30 (its manifest count), the long line, the object title
+    assert check.description.startswith(
+        f"{quarantined / records * 100:.3g} % of the works records ({quarantined} of {records}) could not be loaded, "
+        "more than RAW_QUARANTINE_MAX_SHARE=0.001 allows: worst files updated_date=2026-04-01/part_0000.gz "
+        "(30 records: not a complete gzip file")
+    assert "updated_date=2026-04-01/part_0001.gz (2,048 bytes: not a gzip file" in check.description
+    assert "warehouse/published" not in done and not any(k.startswith(("staging/", "marts/")) for k in done)
+    for name in ("truncated", "garbage"):  # one sentence each in the run's log
+        [sentence] = [m for m in logged if f"{parts[name]} cannot be read and is quarantined whole" in m]
+        assert "nothing of it loaded" in sentence
+
+    monkeypatch.setenv("RAW_QUARANTINE_MAX_SHARE", "0.5")
+    published, checks, done, _ = run()
+    assert published.success and "warehouse/published" in done
+    check = checks["openalex/works:quarantine"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "within RAW_QUARANTINE_MAX_SHARE=0.5, so the run goes on" in check.description
+    with duckdb.connect(str(build), read_only=True) as con:
+        reasons = {(Path(f).name, line): reason for f, line, reason in con.execute(
+            "select file, line, reason from raw.quarantine").fetchall()}
+        assert con.execute("select count(*) from raw.works where _file like '%updated_date=2026-04-01%'").fetchone() == (0,)
+    assert reasons[("part_0000.gz", None)].startswith("not a complete gzip file")
+    assert reasons[("part_0001.gz", None)].startswith("not a gzip file")
+    assert reasons[("part_0002.gz", 1)].startswith("a line of 3,0")
+    assert reasons[("part_0002.gz", 2)] == "a JSON object or array where text is expected, in title"
+    # The second run skipped the unchanged bad files: the quarantine file still names every one of them.
+    mirrored = [json.loads(x) for x in (tmp_path / "raw" / "snapshot" / "quarantine" / "works.jsonl").read_text().splitlines()]
+    assert {(Path(q["file"]).name, q["line"]) for q in mirrored} == set(reasons)
