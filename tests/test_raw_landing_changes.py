@@ -20,8 +20,10 @@ from tests.conftest import set_warehouse_env
 
 def _materialise():
     from dagster_project.assets.raw import openalex_raw
+    from dagster_project.run_guard import WarehouseWriter
 
-    result = dg.materialize([openalex_raw], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize([openalex_raw], resources={"warehouse_writer": WarehouseWriter()},
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     return {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
 
