@@ -14,6 +14,16 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "openalex"
 POOL_INTERNAL_FIELDS = ("role", "weight", "tags", "inherited_tags", "origin", "chinese_government")
+LIST_AUTHORSHIPS = 100  # OpenAlex's list endpoints cut a work's authorships here
+
+
+def list_view(rec: dict) -> dict:
+    """A work as a list page shows it: authorships past the 100th cut off and `is_authors_truncated: true`.
+    (The real fixture records that already carry the flag were captured from list pages: they stay as they are.)"""
+    authorships = rec.get("authorships")
+    if not isinstance(authorships, list) or len(authorships) <= LIST_AUTHORSHIPS:
+        return rec
+    return {**rec, "authorships": authorships[:LIST_AUTHORSHIPS], "is_authors_truncated": True}
 
 
 @dataclass
@@ -25,6 +35,10 @@ class Dataset:
 
     def by_entity(self, entity: str) -> list[dict]:
         return {"works": self.works, "institutions": self.institutions, "funders": self.funders}[entity]
+
+    def with_works(self, extra: list[dict], source: str = "test") -> Dataset:
+        """A copy serving `extra` works too (the cached datasets stay as they are)."""
+        return Dataset(self.works + extra, self.institutions, self.funders, {**self.sources, **{w["id"]: source for w in extra}})
 
 
 def _read_jsonl_gz(path: Path) -> list[dict]:

@@ -3,8 +3,11 @@
 Implements what the `api` source uses: `/works`, `/institutions`, `/funders` with `filter=`, `per-page`,
 `cursor=*` paging (`meta.next_cursor`, null once a page comes back empty), `page=` paging (10,000-result
 cap), `group_by=` / `group-by=`, `select=`, single-entity lookups (`/works/W123`) and API-key auth
-(`Authorization: Bearer <key>` or `api_key=`; anything else is a 401). Faults are injected per test and every
-request is logged (never the key) so tests can count them.
+(`Authorization: Bearer <key>` or `api_key=`; anything else is a 401). As OpenAlex does, list pages cut a work's
+authorships at 100 and mark it `is_authors_truncated: true` (filters and group_by see that cut copy, as
+OpenAlex documents), while `/works/W123` serves the whole record. Faults are injected per test (a fault on
+`/works` also hits `/works/W123`; `path="/works/"` hits only those) and every request is logged (never the key)
+so tests can count them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .data import Dataset
+from .data import Dataset, list_view
 from .filters import FilterError, extract, field_of, norm, parse
 
 ENTITIES = ("works", "institutions", "funders")
@@ -60,10 +63,11 @@ class Fault:
 
 @dataclass
 class _Index:
-    records: list[dict]
+    records: list[dict]  # as list pages show them
     blobs: list[bytes]
     ids: list[str]  # normalised short ids ("w123")
     by_id: dict[str, int]
+    whole: list[bytes]  # as the single-record endpoint serves them
     columns: dict[str, list] = field(default_factory=dict)
     postings: dict[str, dict[str, set[int]]] = field(default_factory=dict)
 
@@ -89,7 +93,8 @@ class StandIn:
         self.log: list[dict] = []
         self.records_served = 0
         self._filter_cache: dict[tuple[str, str], list[int]] = {}
-        self._index = {entity: self._build_index(dataset.by_entity(entity)) for entity in ENTITIES}
+        self._index = {entity: self._build_index(dataset.by_entity(entity), list_view if entity == "works" else None)
+                       for entity in ENTITIES}
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.app = self  # type: ignore[attr-defined]
@@ -140,11 +145,13 @@ class StandIn:
 
     # --- the API -----------------------------------------------------------------------------------------
     @staticmethod
-    def _build_index(records: list[dict]) -> _Index:
+    def _build_index(records: list[dict], view=None) -> _Index:
         ordered = sorted(records, key=_sort_key)
-        blobs = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in ordered]
+        whole = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in ordered]
+        listed = [view(r) for r in ordered] if view else ordered
+        blobs = [b if r is o else json.dumps(r, ensure_ascii=False).encode("utf-8") for r, o, b in zip(listed, ordered, whole, strict=True)]
         ids = [norm(r.get("id", "")) for r in ordered]
-        return _Index(ordered, blobs, ids, {rid: i for i, rid in enumerate(ids)})
+        return _Index(listed, blobs, ids, {rid: i for i, rid in enumerate(ids)}, whole)
 
     def _column(self, entity: str, key: str) -> list:
         idx = self._index[entity]
@@ -265,7 +272,7 @@ class StandIn:
             i = idx.by_id.get(norm(parts[1]))
             if i is None:
                 return 404, {"error": "Not found", "message": f"{parts[1]} does not exist"}
-            return 200, _Body(None, [idx.blobs[i]], single=True)
+            return 200, _Body(None, [idx.whole[i]], single=True)
         per_page_text = params.get("per-page") or params.get("per_page") or "25"
         try:
             per_page = int(per_page_text)
