@@ -316,6 +316,7 @@ def test_full_fetch_equals_the_servers_records_and_counts(server, settings, caps
     assert stats == result.stats
     assert stats["records"] == {"works": len(want), "institutions": len(got["institutions"]), "funders": len(got["funders"])}
     assert stats["works_duplicates_dropped"] == stats["works_fetched"] - len(want) > 0
+    assert stats["works_refetched_whole"] == 0 and not server.requests("/works/")  # no work here has > 100 authors
     assert sum(stats["schema_eras"].values()) == len(want) and len(stats["schema_eras"]) >= 3
     assert stats["pages"]["works"] == sum(q["pages"] for q in fetch["queries"]) >= 4
     assert stats["requests"] == len(server.requests()) and stats["bytes_downloaded"] > 0 and stats["duration_s"] > 0

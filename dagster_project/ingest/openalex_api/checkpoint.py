@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import ApiFetchError
 
 RESUME_MAX_AGE = timedelta(days=7)  # an older checkpoint is dropped: the data would mix weeks
-CHECKPOINT_VERSION = 2  # 2: HTTP stats without pyalex's own retry counters
+CHECKPOINT_VERSION = 3  # 3: works cut at 100 authorships fetched whole before the entities they cite
 
 
 def now_iso() -> str:

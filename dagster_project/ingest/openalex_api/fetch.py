@@ -6,6 +6,8 @@ fetch's stats (records, pages, requests, retries, bytes, schema eras, durations;
 1. **Works**: one cursor-paged query per part of the AI definition (see `query`). Each page is checkpointed
    before its cursor is saved; a resumed run continues from the saved cursor. The records fetched are checked
    against `meta.count`.
+   **Works cut at 100 authorships** (`is_authors_truncated`, see `whole_works`) are then fetched whole, one
+   single-work request each, each whole record checkpointed as it comes; they replace the cut records.
 2. **Denominators**: three `group_by=publication_year` counts per scope (concept, subfield, both).
 3. **Entities**: institution records for every institution id on the fetched works and in their `lineage`
    (then the lineage of what came back, until closed), and funder records for every funder id
@@ -36,7 +38,8 @@ from .checkpoint import Checkpoint, atomic_write_json, exclusive, now_iso, read_
 from .client import MAX_ATTEMPTS, MAX_RETRY_AFTER_S, RETRY_WAIT_S, TIMEOUT, HttpStats, OpenAlexClient
 from .errors import ApiAuthError, ApiFetchError, QueryRejected
 from .landing import ENTITIES, short_id, stage, swap_in
-from .query import StudyScope, ids_query, with_params
+from .query import StudyScope, ids_query, record_query, with_params
+from .whole_works import cut_works, describe, whole_page, with_whole_records
 
 PROGRESS_ENV = "OPENALEX_PROGRESS"  # "0" turns the progress bars off
 PER_PAGE = 200  # the API's maximum
@@ -104,10 +107,11 @@ class _Fetch:
                       f"{len(plan['count_queries'])} group_by counts, years {self.scope.start_year}-{self.scope.end_year}")
             try:
                 self.timed("works", self.fetch_works)
+                self.timed("works_whole", self.fetch_whole_works)
                 self.timed("work_counts", self.fetch_counts)
                 self.timed("entities", self.fetch_entities)
             except ApiFetchError as exc:
-                raise type(exc)(self.client.redact(f"{exc}. What was fetched is checkpointed in {self.ck.dir}: run the "
+                raise type(exc)(self.client.redact(f"{exc}; what was fetched is checkpointed in {self.ck.dir}: run the "
                                                    "fetch again and it resumes where it stopped")) from None
             stats = stage(self.ck, self.scope, staging, works_lines=self.works_lines(), http=self.client.stats.as_dict(),
                           base_url=self.client.base_url, per_page=self.per_page, part_size=self.part_size,
@@ -118,7 +122,8 @@ class _Fetch:
         r = stats["records"]
         self.info(
             f"OpenAlex API fetch landed in {self.root}: {r['works']} works ({stats['works_duplicates_dropped']} duplicates "
-            f"across queries dropped), {r['institutions']} institutions, {r['funders']} funders, {stats['work_counts_rows']} "
+            f"across queries dropped, {stats['works_refetched_whole']} fetched whole for their authors past the 100th), "
+            f"{r['institutions']} institutions, {r['funders']} funders, {stats['work_counts_rows']} "
             f"work_counts rows; {stats['requests']} requests, {stats['retries']} retries, {stats['bytes_downloaded']} bytes "
             f"in {stats['duration_s']} s; eras {stats['schema_eras']}"
         )
@@ -209,11 +214,48 @@ class _Fetch:
             bar.close()
         self.info(f"work counts: {len(queries)} group_by queries for {len(self.scope.scopes())} scopes")
 
-    def works_lines(self):
+    def fetch_whole_works(self) -> None:
+        """Each work cut at 100 authorships in the list pages, fetched whole through its own endpoint."""
+        st = self.ck.state.setdefault("whole_works", {"ids": [], "done": False})
+        if st["done"]:
+            return
+        cut = cut_works(self.list_lines())
+        st["ids"] = list(cut)
+        todo = [w for w in cut if not whole_page(self.ck, w).is_file()]  # a resumed run skips what it has
+        bar = self.bar(total=len(cut), initial=len(cut) - len(todo), unit="work", desc="works fetched whole")
+        try:
+            for work_id in todo:
+                what = describe(work_id, cut[work_id])
+                doc = self.client.get(what, record_query("works", work_id))
+                got = short_id(doc.get("id"))
+                if got is None or not isinstance(doc.get("authorships"), list):
+                    raise ApiFetchError(f"OpenAlex answered {what} with something that is not a work record")
+                if got != work_id:
+                    self.warning(f"work {work_id} is now {got} in OpenAlex (merged during the fetch): its whole record is landed")
+                if doc.get("is_authors_truncated") is True:
+                    self.warning(f"OpenAlex's own record of work {work_id} is still marked truncated "
+                                 f"({len(doc['authorships'])} authorships): landed as OpenAlex returned it")
+                write_page(whole_page(self.ck, work_id), [doc])
+                self.save()
+                self.event("whole_work_saved", work=work_id)
+                bar.update(1)
+        finally:
+            bar.close()
+        st["done"] = True
+        self.save()
+        if cut:
+            self.info(f"works cut at 100 authorships in the list pages: {len(cut)} fetched whole ({len(todo)} in this run)")
+
+    def list_lines(self):
+        """The works as the list pages gave them (records cut at 100 authorships included)."""
         for q in self.scope.works_queries():
             st = self.ck.state["works"][q.name]
             for i in range(st["pages"]):
                 yield from read_page(self.ck.page("works", q.name, f"page_{i:05d}.jsonl.gz"))
+
+    def works_lines(self):
+        """The works to land: every cut record replaced by its whole record."""
+        return with_whole_records(self.list_lines(), self.ck)
 
     def referenced_ids(self) -> tuple[set[str], set[str]]:
         institutions: set[str] = set()

@@ -152,9 +152,11 @@ def stage(ck: Checkpoint, scope: StudyScope, staging: Path, *, works_lines: Iter
     prior = state["stats"].get("total_before_this_run") or {}
     total = HttpStats.merge(prior, http)
     durations = state.get("durations", {})
+    whole = state.get("whole_works", {}).get("ids", [])
     stats = {
         "records": counts, "work_counts_rows": len(rows),
         "works_fetched": fetched_works, "works_duplicates_dropped": fetched_works - counts["works"],
+        "works_refetched_whole": len(whole),  # cut at 100 authorships in the list pages, landed whole
         "pages": {"works": sum(st["pages"] for st in state["works"].values()),
                   **{e: sum(r["batches_done"] for r in state["entities"][e]["rounds"]) for e in ENTITIES},
                   "work_counts": len(state["counts"])},
@@ -175,6 +177,8 @@ def stage(ck: Checkpoint, scope: StudyScope, staging: Path, *, works_lines: Iter
         "scope": scope.describe(), "per_page": per_page,
         "queries": [{"name": n, "entity": "works", "filter": st["filter"], "pages": st["pages"], "records": st["records"],
                      "meta_count": st["meta_count"]} for n, st in state["works"].items()],
+        "works_fetched_whole": {"why": "cut at 100 authorships in the list pages (is_authors_truncated); landed whole "
+                                       "from the single-work endpoint", "ids": whole},
         "work_counts": {"method": "group_by=publication_year; AI = concept + subfield - (concept AND subfield)",
                         "queries": [{"key": k, "filter": v["filter"], "groups": v["groups"], "fetched_at": v["fetched_at"]}
                                     for k, v in state["counts"].items()]},

@@ -65,6 +65,11 @@ def ids_query(entity: str, ids: list[str]):
     return ENTITY_CLASSES[entity]().filter_or(openalex_id=list(ids))
 
 
+def record_query(entity: str, record_id: str):
+    """One record through its own endpoint (`/works/W123`): a work's whole record, its authorships never cut."""
+    return ENTITY_CLASSES[entity](record_id)
+
+
 def with_params(query, **params):
     """The same pyalex query with paging or grouping parameters added (`per_page` is sent as `per-page`)."""
     extra = {k.replace("_", "-"): v for k, v in params.items() if v is not None}
