@@ -4,7 +4,9 @@ Maintenance script, run by hand when the shared reference data changes:
     python scripts/build_seeds.py ../shared
 It reads <shared>/reference-data/*.csv (and <shared>/openalex-samples/*.jsonl, only to verify the OpenAlex
 topic ids of the dual-use list) and writes the seed CSVs under seeds/. Nothing reads ../shared at run time:
-the committed seeds are the copies. Standard library only.
+the committed seeds are the copies. Standard library only. Two modules beside it hold builders of their own:
+seed_pla_medical.py (the PLA hospitals and PLA-run bodies added from the ROR subset) and seed_names.py (the
+name seeds of the affiliation-text matcher: risk_entity_names, risk_name_collisions, china_places).
 
 Every ROR id read is passed through `normalise_ror`, which repairs URL forms (including the doubled
 `https://ror.org/https://ror.org/...` seen in real OpenAlex snapshot lines) and rejects anything that is not a
@@ -21,6 +23,10 @@ import sys
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling builders, also when this file is loaded by path
+from seed_names import COLLISION_COLUMNS, NAME_COLUMNS, PLACE_COLUMNS, build_name_seeds  # noqa: E402
+from seed_pla_medical import pla_body_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -204,6 +210,8 @@ RISK_ENTITY_COLUMNS = [
 
 
 def build_risk_entities(ref: Path, ror_records: dict[str, dict]) -> tuple[list[dict], list[dict]]:
+    """Both source lists merged, plus the PLA hospitals and PLA-run bodies that only the ROR subset shows
+    (seed_pla_medical.PLA_BODIES)."""
     core_rows = read_csv(ref / "seven_sons_and_pla_core.csv")
     aspi_rows = read_csv(ref / "aspi_china_defence_universities_2019.csv")
     for r in core_rows:
@@ -236,6 +244,7 @@ def build_risk_entities(ref: Path, ror_records: dict[str, dict]) -> tuple[list[d
     for aspi in aspi_rows:
         if aspi["aspi_url"] not in matched_aspi:
             entities.append(merge_entity(None, aspi, ror_records))
+    entities += pla_body_rows(ror_records, load_relationships(ref), CORE_AS_OF, slugify, flags_for)
 
     seen: dict[str, str] = {}
     for e in entities:
@@ -331,26 +340,29 @@ def aspi_mapped_group(aspi: dict) -> str:
 UNIT_COLUMNS = [
     "unit_ror_id", "unit_name", "unit_status", "parent_ror_id", "parent_entity_id", "parent_entity_group",
     "unit_entity_group", "direct_parent_ror_id", "depth", "other_parent_ror_ids", "relationship_source", "is_pla", "is_defence_linked",
-    "is_security_linked", "is_aspi_very_high", "tags",
+    "is_security_linked", "is_aspi_very_high", "tags", "unit_link",
 ]
 REL_SOURCE = "ror_cn_hk_mo_tw_subset_relationships"
 CORE_SOURCE = "seven_sons_and_pla_core"
 
 
 def build_units(ref: Path, entities: list[dict], child_rows: list[dict], ror_records: dict[str, dict]) -> list[dict]:
-    """ROR descendants of every risk entity (all levels). The walk stops at another risk entity: that one keeps
-    its own tags and its own units. A unit reachable from several entities (a joint lab) goes to the nearest one,
-    then the one with the strongest tags, then the smallest ROR id; the others are listed in other_parent_ror_ids.
-    `depth` counts the hops from the chosen entity."""
+    """ROR descendants of every risk entity (all levels), and the records they replaced: a record whose ROR
+    successor is an entity or a unit hangs under it (`unit_link` predecessor), as OpenAlex may still carry the old
+    id. The walk stops at another risk entity: that one keeps its own tags and its own units. A unit reachable
+    from several entities (a joint lab) goes to the nearest one, then the one with the strongest tags, then the
+    smallest ROR id; the others are listed in other_parent_ror_ids. `depth` counts the hops from the chosen
+    entity."""
     children: dict[str, set[str]] = defaultdict(set)
+    links: dict[tuple[str, str], str] = {}
     labels: dict[str, str] = {}
-    for r in read_csv(ref / "ror_cn_hk_mo_tw_subset_relationships.csv"):
-        a, b = normalise_ror(r["ror_id"]), normalise_ror(r["related_ror_id"])
+    for r in load_relationships(ref):
+        a, b, kind = r["ror_id"], r["related_ror_id"], r["relationship_type"]
         labels.setdefault(b, r["related_label"])
-        if r["relationship_type"] == "child":
-            children[a].add(b)
-        elif r["relationship_type"] == "parent":
-            children[b].add(a)
+        parent, child = {"child": (a, b), "parent": (b, a), "predecessor": (a, b), "successor": (b, a)}.get(kind, ("", ""))
+        if parent:
+            children[parent].add(child)
+            links[parent, child] = "predecessor" if kind in {"predecessor", "successor"} else "child"
 
     by_ror = {e["ror_id"]: e for e in entities if e["ror_id"]}
     # Ties go to the parent with the stronger tags: pla, then defence_linked, security_linked, aspi_very_high.
@@ -402,6 +414,7 @@ def build_units(ref: Path, entities: list[dict], child_rows: list[dict], ror_rec
             "unit_entity_group": "seven_sons_unit" if parent["entity_group"] == "seven_sons" else parent["entity_group"],
             "relationship_source": "|".join(s for s in (REL_SOURCE, CORE_SOURCE) if s in unit["sources"]),
             **{k: parent[k] for k in ("is_pla", "is_defence_linked", "is_security_linked", "is_aspi_very_high")},
+            "unit_link": links.get((unit["direct_parent_ror_id"], unit["unit_ror_id"]), "child"),
         })
         rows[-1]["tags"] = flags_for(rows[-1]["unit_entity_group"], parent["aspi_risk_level"])["tags"]
     rows.sort(key=lambda r: (r["parent_entity_id"], r["depth"], r["unit_ror_id"]))
@@ -653,6 +666,14 @@ def load_ror_records(ref: Path) -> dict[str, dict]:
     return records
 
 
+def load_relationships(ref: Path) -> list[dict]:
+    """The ROR subset's edges with both ids normalised."""
+    rows = read_csv(ref / "ror_cn_hk_mo_tw_subset_relationships.csv")
+    for r in rows:
+        r["ror_id"], r["related_ror_id"] = normalise_ror(r["ror_id"]), normalise_ror(r["related_ror_id"])
+    return rows
+
+
 def build_all(shared: Path, out_dir: Path = SEEDS) -> dict[str, int]:
     ref = shared / "reference-data"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -670,6 +691,10 @@ def build_all(shared: Path, out_dir: Path = SEEDS) -> dict[str, int]:
         "dual_use_topics": write_csv("dual_use_topics", DUAL_USE_COLUMNS, build_dual_use(shared / "openalex-samples"), out_dir),
         "reference_figures": write_csv("reference_figures", FIGURE_COLUMNS, build_figures(ref), out_dir),
     }
+    name_seeds = build_name_seeds(entities, units, ror_records, load_relationships(ref))
+    for name, columns in (("risk_entity_names", NAME_COLUMNS), ("risk_name_collisions", COLLISION_COLUMNS),
+                          ("china_places", PLACE_COLUMNS)):
+        counts[name] = write_csv(name, columns, name_seeds[name], out_dir)
     return counts
 
 

@@ -54,6 +54,11 @@ CONTRACT = {
     "dual_use_topics": ["dual_use_area", "match_type", "match_value", "note"],
     "reference_figures": ["metric_id", "metric", "value", "unit", "period", "geography", "data_source", "status",
                           "source", "notes", "warehouse_metric", "warehouse_scope", "warehouse_period"],
+    # the affiliation-text matcher's inputs
+    "risk_entity_names": ["entity_id", "unit_ror_id", "name", "name_normalised", "script", "name_kind", "token_count",
+                          "is_ambiguous", "source"],
+    "risk_name_collisions": ["name_normalised", "what_it_names", "country_code", "why", "source"],
+    "china_places": ["name_normalised", "script", "kind", "region_code", "source"],
 }
 
 
@@ -262,3 +267,112 @@ def test_the_first_run_loads_every_seed_and_each_seed_has_one_check_summarising_
             "and table_name = 'reference_figures' and column_name = 'warehouse_period'").fetchone()[0]
         assert period_type == "VARCHAR"
         assert con.execute("select count(*) from reference.risk_entities where is_defence_linked").fetchone()[0] > 50
+
+
+def load_seed_names():
+    spec = importlib.util.spec_from_file_location("seed_names", ROOT / "scripts" / "seed_names.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_names_normalise_as_the_matcher_reads_affiliations():
+    normalise = load_seed_names().normalise_name
+    assert normalise("People's Liberation Army") == "people s liberation army"
+    assert normalise("Xi’an  Flying College,") == "xi an flying college"
+    assert normalise("Ürümqi") == "urumqi"
+    assert normalise("阳泉煤业（集团）有限责任公司 总医院") == "阳泉煤业集团有限责任公司总医院"
+    assert normalise("第九〇〇医院") == "第九〇〇医院"  # 〇 is an ideograph, not punctuation
+    assert normalise("Hospital 301 解放军") == "hospital 301 解放军"
+
+
+def test_names_normalise_the_same_in_python_and_duckdb():
+    """The builder's normalisation and its SQL twin agree, also on text no seed holds yet (the matcher applies the
+    SQL to raw affiliation strings)."""
+    import duckdb
+
+    names = load_seed_names()
+    hostile = ["中 国 人 民 解 放 军 总 医 院", "Xi’an — “PLA” (No.988)", "Ｆｕｌｌ－ｗｉｄｔｈ（集团）", "Zhōngguó  Rénmín",
+               "ß ø ł İstanbul", "第九〇〇医院, 北京\t100039", "", "a\u00a0b", "北京大学 Peking University 北大"]
+    with duckdb.connect() as con:
+        for text in hostile:
+            assert con.execute(f"select {names.normalise_sql('?')}", [text]).fetchone()[0] == names.normalise_name(text), text
+
+
+def test_acronyms_are_never_names_and_generic_names_are_dropped():
+    names = load_seed_names()
+    for acronym in ["NUDT", "BUAA", "Beida", "301", "PLA UST", "A/SEU", "PLAGHHN", "北大", "四医大"]:
+        assert names.is_acronym(acronym, names.normalise_name(acronym)), acronym
+    for name in ["Norinco", "Army Medical University", "PLA General Hospital", "清华大学"]:
+        assert not names.is_acronym(name, names.normalise_name(name)), name
+    for generic in ["University", "People's Hospital", "Southwest Hospital", "Ninth Academy", "901 Institute", "警察大学"]:
+        assert names.is_generic(names.normalise_name(generic)), generic
+    for specific in ["Army Medical University", "Second Military Medical University", "Xinqiao Hospital"]:
+        assert not names.is_generic(names.normalise_name(specific)), specific
+    rows = read("risk_entity_names")
+    assert all(r["name_kind"] == "acronym" for r in rows if r["name_normalised"] in {"nudt", "plagh", "buaa"})
+    assert not {r["name_normalised"] for r in rows} & {"university", "hospital", "academy", "southwest hospital"}
+
+
+def test_pla_hospitals_added_from_ror_are_pla_entities_with_their_source():
+    entities = {r["ror_id"]: r for r in read("risk_entities") if r["ror_id"]}
+    for ror_id in ["04gw3ra78", "030ev1m28", "04kmpyd03", "02pqjgd54", "036dyz052", "02bjs0p66", "02jn36537",
+                   "02d217z27"]:
+        body = entities[ror_id]
+        assert body["entity_group"] == "pla_medical" and body["tags"] == "pla|defence_linked", ror_id
+        assert body["source_url"] == f"https://ror.org/{ror_id}" and body["notes"], ror_id
+        assert body["source_lists"] == "ror_cn_hk_mo_tw_subset" and body["as_of_date"], ror_id
+    assert entities["04gw3ra78"]["entity_id"] == "chinese_pla_general_hospital"
+    units = {u["unit_ror_id"]: u for u in read("risk_entity_units")}
+    # the record a PLA hospital replaced hangs under it, so OpenAlex institutions still carrying it are matched
+    assert (units["03xbe6k03"]["parent_ror_id"], units["03xbe6k03"]["unit_link"]) == ("030ev1m28", "predecessor")
+    assert units["00s577731"]["parent_entity_id"] == "chinese_pla_general_hospital"
+
+
+def mentions(text: str, name: str) -> bool:
+    return name in text if re.search(r"[^a-z0-9 ]", name) else f" {name} " in f" {text} "
+
+
+def reference_match(affiliation: str) -> set[str]:
+    """The seeds' contract with the text matcher, as a few lines of Python: a string in mainland China (a CN place,
+    no HK/MO/TW place), collisions masked, acronyms and ambiguous names skipped, the longest name wins."""
+    normalise = load_seed_names().normalise_name
+    text = normalise(affiliation)
+    places = read("china_places")
+    if not any(mentions(text, p["name_normalised"]) for p in places if p["region_code"] == "CN") or any(
+            mentions(text, p["name_normalised"]) for p in places if p["region_code"] != "CN"):
+        return set()
+    for collision in sorted({c["name_normalised"] for c in read("risk_name_collisions")}, key=len, reverse=True):
+        if mentions(text, collision):
+            text = f" {text} ".replace(f" {collision} ", " # ").replace(collision, "#").strip()
+    found = [(r["name_normalised"], r["entity_id"]) for r in read("risk_entity_names")
+             if r["name_kind"] != "acronym" and r["is_ambiguous"] == "false" and mentions(text, r["name_normalised"])]
+    return {entity for name, entity in found if not any(name != longer and mentions(longer, name) for longer, _ in found)}
+
+
+@pytest.mark.parametrize(("affiliation", "entities"), [
+    # real raw affiliation strings of the stored OpenAlex samples
+    ("Department of Pathology and Hepatology, The Fifth Medical Center of PLA General Hospital, National Clinical "
+     "Research Center for Infectious Diseases, Beijing 100039, China", {"chinese_pla_general_hospital"}),
+    ("Department of Etiology,School of Basic Medicine,Fourth Military Medical University,Xi'an 710033,China",
+     {"air_force_medical_university"}),
+    ("Department of Radiology, The First Affiliated Hospital (Xinan Hospital), The Third Military Medical University, "
+     "Chongqing, China", {"army_medical_university"}),
+    ("Department of Neurosurgery, Tangdu Hospital, Fourth Military Medical University, Xi'an, Shaanxi Province, China",
+     {"air_force_medical_university"}),
+    ("Central Theater, People's Liberation Army General Hospital, Wuhan, China", set()),
+    ("United States Military Malaria Vaccine Program, Walter Reed Army Institute of Research, Silver Spring, "
+     "Maryland, United States of America", set()),
+    ("Naval Medical Research Center , Bethesda, MD, USA", set()),
+    # look-alikes the collisions and places keep out
+    ("Northeastern University, Boston, MA, USA; visiting Tsinghua, Beijing, China", set()),
+    ("Instituto de Ciencias Matemáticas, CSIC, Madrid, Spain", set()),
+    ("College of Computer Science, Beijing University of Technology, Beijing, China", set()),
+    ("Department of Physics, Soochow University, Taipei, Taiwan", set()),
+    ("Tri-Service General Hospital, National Defense Medical Center, Taipei, Taiwan, Republic of China", set()),
+    ("College of Computer Science, Harbin Engineering University, Harbin 150001, China",
+     {"harbin_engineering_university"}),
+    ("中国人民解放军总医院第五医学中心, 北京 100039", {"chinese_pla_general_hospital"}),
+])
+def test_the_name_seeds_name_pla_bodies_and_never_a_look_alike(affiliation, entities):
+    assert reference_match(affiliation) == entities
