@@ -127,11 +127,12 @@ def dbt_build_path(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
     (`resources.dbt_resource().cli([..., *resources.dbt_vars(path)])`) reuses the session's parse of the project."""
     set_warehouse_env(monkeypatch, root)
     from dagster_project import resources
+    from dagster_project.lib.owned_paths import owned_dir
     from dagster_project.settings import load_settings
 
     resources.prepare_dbt_project()  # the session's parse, if no run made it yet
     build_path = load_settings().build_path
-    build_path.parent.mkdir(parents=True, exist_ok=True)
+    owned_dir(build_path.parent)  # the warehouse's own, as a run would make it
     return build_path
 
 

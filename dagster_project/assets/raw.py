@@ -20,7 +20,8 @@ from ..lib.duckdb_io import connect, table_metadata
 from ..run_guard import WarehouseWriter
 from ..settings import Settings, load_settings
 
-ENTITIES = ("works", "institutions", "funders")
+# Institutions first: the works' load summary counts the stripped institution objects their records can fill.
+ENTITIES = ("institutions", "funders", "works")
 OWNER = "team:data-engineering"
 # JSON lines of {scope, publication_year, works_count, query, fetched_at} at the root of an api fetch.
 WORK_COUNTS_FILE = "work_counts.jsonl"
@@ -54,6 +55,24 @@ RAW_SPECS = [
         description="What the warehouse was built from: source, label, synthetic or not.",
     ),
 ]
+
+
+def stripped_institution_objects(con) -> tuple[int, int]:
+    """Institution objects on the loaded works with an id but no country (stripped, as some records carry them),
+    and how many of those an institution record can fill."""
+    return con.execute(
+        """with objects as (
+               select unnest(authorship.institutions) as institution
+               from (select unnest(authorships) as authorship from raw.works)
+           ),
+           stripped as (
+               select institution.id from objects
+               where institution.id is not null and nullif(trim(institution.country_code), '') is null
+           )
+           select count(*), count(*) filter (where stripped.id in (
+               select id from raw.institutions where nullif(trim(country_code), '') is not null))
+           from stripped"""
+    ).fetchone()
 
 
 def dataset_label(settings: Settings) -> str:
@@ -179,6 +198,12 @@ def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseW
                        from raw.works group by 1 order by 1"""
                 ).fetchall()
                 meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
+                stripped, fillable = stripped_institution_objects(con)
+                if stripped:
+                    context.log.info(f"works: {stripped:,} institution objects name no country; {fillable:,} of them are "
+                                     "filled from their institution records (stg_openalex__authorship_institutions)")
+                meta["institution_objects_without_country"] = stripped
+                meta["institution_objects_filled_from_records"] = fillable
                 meta["duration_s"] = round(time.monotonic() - started, 2)
                 meta["universe"] = universe.describe()
                 record(con, universe)

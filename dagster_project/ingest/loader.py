@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..lib.pipeline_state import FINGERPRINTS, ensure_schema
 from ..settings import Settings
 from .quarantine import (
     Outcome,
@@ -36,7 +37,7 @@ from .quarantine import (
     load_line_by_line,
     quarantine_whole,
 )
-from .raw_schema import COLUMNS, create_table_sql, table_columns
+from .raw_schema import COLUMNS, columns_sql, create_table_sql, table_columns
 from .snapshot import RawFile
 from .typed_read import insert_files
 from .universe import Universe
@@ -84,8 +85,28 @@ class LoadResult:
         return [f for f in self.files if f.reason]
 
 
+def _reload_if_shape_changed(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """A raw table typed by another shape (a field added to a nested record) cannot take the new rows: it is dropped
+    with its files' load log, so that every file of the entity is read again in this run."""
+    shape = hashlib.sha256(columns_sql(entity).encode()).hexdigest()[:16]
+    kind = f"raw_shape_{entity}"
+    recorded = con.execute(f"select arg_max(fingerprint, recorded_at) from {FINGERPRINTS} where kind = ?", [kind]).fetchone()[0]
+    if recorded == shape:
+        return
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = ?", [entity]).fetchone()[0]
+    # Unrecorded: a raw layer loaded before shapes were recorded, of unknown shape unless it is empty.
+    if exists and (recorded is not None or con.execute(f"select count(*) from raw.{entity}").fetchone()[0]):
+        con.execute(f"drop table raw.{entity}")
+        if con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'load_log'").fetchone()[0]:
+            con.execute("delete from raw.load_log where entity = ?", [entity])
+    con.execute(f"insert into {FINGERPRINTS} values (?, ?, current_timestamp)", [kind, shape])
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
+    ensure_schema(con)
+    for table in COLUMNS:
+        _reload_if_shape_changed(con, table)
     for table in (*COLUMNS, "work_versions"):
         con.execute(create_table_sql(table))
         # A raw layer loaded by an earlier version of the loader gains the columns it lacks (NULL for old rows).

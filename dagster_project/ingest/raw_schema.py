@@ -29,10 +29,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "is_retracted": "BOOLEAN",
         "is_paratext": "BOOLEAN",
         "updated_date": "VARCHAR",
+        # The affiliation as the paper printed it: `raw_affiliation_strings` (2023 on), `raw_affiliation_string`
+        # (before), and `affiliations` (2024 on: each string with the institutions OpenAlex resolved it to).
         "authorships": (
             "STRUCT(author_position VARCHAR, author STRUCT(id VARCHAR, display_name VARCHAR), "
-            f"institutions {_INSTITUTION}[], countries VARCHAR[])[]"
+            f"institutions {_INSTITUTION}[], countries VARCHAR[], raw_affiliation_strings VARCHAR[], "
+            "raw_affiliation_string VARCHAR, affiliations STRUCT(raw_affiliation_string VARCHAR, institution_ids VARCHAR[])[])[]"
         ),
+        # List endpoints cut authorships at 100 and say so; the countries of all authors are counted regardless.
+        "is_authors_truncated": "BOOLEAN",
+        "countries_distinct_count": "INTEGER",
         "concepts": "STRUCT(id VARCHAR, display_name VARCHAR, level INTEGER, score DOUBLE)[]",
         "topics": f"{_TOPIC}[]",
         "primary_topic": _TOPIC,
