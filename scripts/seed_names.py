@@ -143,6 +143,16 @@ def label_kind(name: str) -> str:
     return "label_zh" if HAS_CJK.search(name) else "alias"
 
 
+# Names as papers print them that no list or ROR record gives, each read in a real affiliation string. Being longer
+# than the name they hold ("PLA General Hospital"), they win over it in a string.
+CURATED_ALIASES = [
+    ("general_hospital_of_central_theater_command", "Central Theater, People's Liberation Army General Hospital",
+     "curated: the form printed in a raw affiliation string of OpenAlex work W3004318991"),
+    ("general_hospital_of_central_theater_command", "Central Theater PLA General Hospital",
+     "curated: the same form with PLA for People's Liberation Army"),
+]
+
+
 def raw_names(entities: list[dict], units: list[dict], ror_records: dict[str, dict]) -> list[dict]:
     """Every (entity, unit, name, kind, source) the sources give, before the rules."""
     rows = []
@@ -168,6 +178,8 @@ def raw_names(entities: list[dict], units: list[dict], ror_records: dict[str, di
         if u["unit_ror_id"] in ror_records:
             names += ror_names(ror_records[u["unit_ror_id"]], kind, "ror_unit")
         add(u["parent_entity_id"], u["unit_ror_id"], names)
+    for entity_id, name, source in CURATED_ALIASES:
+        add(entity_id, "", [(name, "alias", source)])
     return rows
 
 
@@ -326,13 +338,6 @@ CURATED_COLLISIONS = [
     ("Sudan People's Liberation Army", "Sudan People's Liberation Army", "SS",
      "Holds People's Liberation Army: not the Chinese PLA.",
      "https://en.wikipedia.org/wiki/Sudan_People%27s_Liberation_Army"),
-    ("Central Theater, People's Liberation Army General Hospital", "General Hospital of Central Theater Command, Wuhan "
-     "(030ev1m28)", "CN", "Holds People's Liberation Army General Hospital, but names the Central Theater Command's "
-     "hospital, not the PLA General Hospital (a raw affiliation string of OpenAlex work W3004318991).",
-     "https://ror.org/030ev1m28"),
-    ("Central Theater PLA General Hospital", "General Hospital of Central Theater Command, Wuhan (030ev1m28)", "CN",
-     "Holds PLA General Hospital, but names the Central Theater Command's hospital, not the PLA General Hospital.",
-     "https://ror.org/030ev1m28"),
 ]
 
 

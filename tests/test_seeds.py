@@ -360,7 +360,8 @@ def reference_match(affiliation: str) -> set[str]:
      "Chongqing, China", {"army_medical_university"}),
     ("Department of Neurosurgery, Tangdu Hospital, Fourth Military Medical University, Xi'an, Shaanxi Province, China",
      {"air_force_medical_university"}),
-    ("Central Theater, People's Liberation Army General Hospital, Wuhan, China", set()),
+    # the Central Theater Command's hospital as papers print it: longer than "People's Liberation Army General Hospital"
+    ("Central Theater, People's Liberation Army General Hospital, Wuhan, China", {"general_hospital_of_central_theater_command"}),
     ("United States Military Malaria Vaccine Program, Walter Reed Army Institute of Research, Silver Spring, "
      "Maryland, United States of America", set()),
     ("Naval Medical Research Center , Bethesda, MD, USA", set()),

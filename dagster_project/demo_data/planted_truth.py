@@ -138,6 +138,9 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     out[f"eu_cn_share_defence_linked|EUROPE|{span}"] = share(defence, total_eu_cn)
     out[f"eu_cn_share_with_pla|EUROPE|{span}"] = share(pla, total_eu_cn)
     out[f"eu_cn_works_security_linked|EUROPE|{span}"] = security
+    # The demo's partners are all resolved institutions: no tag rests on affiliation text alone.
+    out[f"eu_cn_works_with_pla_by_text_only|EUROPE|{span}"] = 0
+    out[f"eu_cn_works_defence_linked_by_text_only|EUROPE|{span}"] = 0
     out[f"eu_cn_works_dual_use|EUROPE|{span}"] = dual_use
     out[f"eu_cn_works_funding_disclosed|EUROPE|{span}"] = disclosed
     out[f"share_china_funded_of_disclosed|EUROPE|{span}"] = share(china_funded, disclosed)

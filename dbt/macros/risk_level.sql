@@ -30,3 +30,11 @@
     end
     || '; list: ' || coalesce({{ p }}source_lists, 'unknown') || ']'
 {%- endmacro %}
+
+{# Readable reason for one affiliation-text match (columns of int_affiliation_risk_names_matched):
+   "“Fifth Medical Center of PLA General Hospital, Beijing, China” names Chinese PLA General Hospital
+   [pla_medical; affiliation text “PLA General Hospital”; list: …]". #}
+{% macro affiliation_text_reason() -%}
+    '“' || raw_affiliation_string || '” names ' || entity_name || ' [' || entity_group
+    || '; affiliation text “' || matched_name || '”; list: ' || coalesce(source_lists, 'unknown') || ']'
+{%- endmacro %}

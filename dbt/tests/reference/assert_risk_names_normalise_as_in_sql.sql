@@ -1,9 +1,6 @@
--- Every name_normalised of the name seeds is what this DuckDB expression (normalise_sql in scripts/seed_names.py)
--- makes of the name as written, so the matcher can normalise affiliation strings the same way: accents dropped,
--- lower case, every run of characters that is neither a latin letter, a digit nor a CJK ideograph (〇,
--- U+3400-9FFF, U+F900-FAFF) made one space, trimmed, then the space between two CJK ideographs closed (twice: RE2
--- has no look-ahead, one pass closes every other gap). script is cjk exactly when the normalised name holds an
--- ideograph. Returns the rows that differ.
+-- Every name_normalised of the name seeds (written by scripts/seed_names.py) is what the matcher's macro
+-- normalise_affiliation_text makes of the name as written, so names and affiliation strings meet in one form;
+-- script is cjk exactly when the normalised name holds an ideograph. Returns the rows that differ.
 with named as (
     select 'risk_entity_names' as seed, name, name_normalised, script from {{ ref('risk_entity_names') }}
     union all
@@ -15,26 +12,11 @@ with named as (
 normalised as (
     select
         *,
-        regexp_replace(
-            regexp_replace(
-                trim(regexp_replace(
-                    lower(strip_accents(name)), '[^a-z0-9\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}]+', ' ', 'g'
-                )),
-                '([\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}]) ([\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}])',
-                '\1\2',
-                'g'
-            ),
-            '([\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}]) ([\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}])',
-            '\1\2',
-            'g'
-        ) as expected_normalised
+        {{ normalise_affiliation_text('name') }} as expected_normalised
     from named
 )
 
 select seed, name, name_normalised, expected_normalised, script
 from normalised
 where name_normalised is distinct from expected_normalised
-    or (
-        script is not null
-        and (script = 'cjk') <> regexp_matches(name_normalised, '[\x{3007}\x{3400}-\x{9fff}\x{f900}-\x{faff}]')
-    )
+    or (script is not null and (script = 'cjk') <> {{ has_cjk('name_normalised') }})

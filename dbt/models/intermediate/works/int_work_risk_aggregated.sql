@@ -1,6 +1,12 @@
--- One row per Europe–China candidate work (int_works_eu_cn_candidates): its Chinese institutions,
--- their risk tags, the work's risk level (the highest of its Chinese institutions') and the reasons: which
--- institution matched which risk-list entity, by which path, from which list.
+-- One row per Europe–China candidate work (int_works_eu_cn_candidates): its Chinese institutions, their risk
+-- tags, the work's risk level (the highest of its Chinese partners') and the reasons: which institution matched
+-- which risk-list entity, by which path, from which list; and which affiliation string named a listed entity
+-- (match path affiliation_text, int_affiliation_risk_names_matched). Each flag comes by institution (ROR ids,
+-- ROR parents, lineage), by text, and as the evidence in force (var risk_evidence) combines them.
+{%- set with_text = var('risk_evidence') == 'with_affiliation_text' %}
+{%- if var('risk_evidence') not in var('risk_evidences') %}
+{{ exceptions.raise_compiler_error("unknown risk_evidence '" ~ var('risk_evidence') ~ "'") }}
+{%- endif %}
 with candidates as (
     select * from {{ ref('int_works_eu_cn_candidates') }}
 ),
@@ -19,6 +25,10 @@ institution_tags as (
 
 matches as (
     select * from {{ ref('int_institution_risk_tags_matched') }}
+),
+
+text_matches as (
+    select * from {{ ref('int_affiliation_risk_names_matched') }}
 ),
 
 tagged as (
@@ -41,7 +51,7 @@ tagged as (
         on chinese_affiliations.institution_id = institution_tags.institution_id
 ),
 
-per_work as (
+by_institution as (
     select
         work_id,
         list(
@@ -54,7 +64,6 @@ per_work as (
             order by institution_id
         ) as chinese_institutions,
         coalesce(bool_or(is_pla), false) as has_pla,
-        coalesce(bool_or(is_defence_linked), false) as has_defence_linked,
         coalesce(bool_or(is_defence_linked_default), false) as has_defence_linked_default,
         coalesce(bool_or(is_defence_linked_wider), false) as has_defence_linked_wider,
         coalesce(bool_or(is_security_linked), false) as has_security_linked,
@@ -65,7 +74,20 @@ per_work as (
     group by work_id
 ),
 
-reasons as (
+by_text as (
+    select
+        work_id,
+        bool_or(is_pla) as has_pla,
+        bool_or({{ is_defence_linked('default') }}) as has_defence_linked_default,
+        bool_or({{ is_defence_linked('wider_with_aspi_very_high') }}) as has_defence_linked_wider,
+        bool_or(is_security_linked) as has_security_linked,
+        bool_or(is_aspi_very_high) as has_aspi_very_high,
+        max({{ risk_level_rank('is_pla', is_defence_linked(), 'is_security_linked', 'true') }}) as risk_level_rank
+    from text_matches
+    group by work_id
+),
+
+institution_reasons as (
     select
         chinese_affiliations.work_id,
         list(
@@ -80,7 +102,9 @@ reasons as (
                 matched_institution_id := matches.matched_institution_id,
                 matched_ror_id := matches.matched_ror_id,
                 source_lists := matches.source_lists,
-                source_url := matches.source_url
+                source_url := matches.source_url,
+                affiliation_string := null::varchar,
+                matched_name := null::varchar
             )
             order by chinese_affiliations.institution_id, matches.entity_id
         ) as risk_reasons,
@@ -93,22 +117,66 @@ reasons as (
     inner join matches
         on chinese_affiliations.institution_id = matches.institution_id
     group by chinese_affiliations.work_id
+),
+
+text_reasons as (
+    select
+        work_id,
+        list(
+            struct_pack(
+                chinese_institution_id := null::varchar,
+                chinese_institution_name := null::varchar,
+                entity_id := entity_id,
+                entity_name := entity_name,
+                entity_group := entity_group,
+                match_path := 'affiliation_text',
+                unit_ror_id := null::varchar,
+                matched_institution_id := null::varchar,
+                matched_ror_id := null::varchar,
+                source_lists := source_lists,
+                source_url := source_url,
+                affiliation_string := raw_affiliation_string,
+                matched_name := matched_name
+            )
+            order by author_position, string_position, entity_id
+        ) as risk_reasons,
+        string_agg(
+            {{ affiliation_text_reason() }},
+            '; '
+            order by author_position, string_position, entity_id
+        ) as risk_reasons_text
+    from text_matches
+    group by work_id
 )
 
 select
-    per_work.work_id,
-    per_work.chinese_institutions,
-    per_work.has_pla,
-    per_work.has_defence_linked,
-    per_work.has_defence_linked_default,
-    per_work.has_defence_linked_wider,
-    per_work.has_security_linked,
-    per_work.has_aspi_very_high,
-    per_work.has_listed,
-    per_work.risk_level_rank,
-    {{ risk_level_name('per_work.risk_level_rank') }} as risk_level,
-    coalesce(reasons.risk_reasons, []) as risk_reasons,
-    reasons.risk_reasons_text
-from per_work
-left join reasons
-    on per_work.work_id = reasons.work_id
+    by_institution.work_id,
+    by_institution.chinese_institutions,
+    {%- for flag in ['has_pla', 'has_defence_linked_default', 'has_defence_linked_wider', 'has_security_linked', 'has_aspi_very_high'] %}
+    by_institution.{{ flag }} as {{ flag }}_by_institution,
+    coalesce(by_text.{{ flag }}, false) as {{ flag }}_by_text,
+    by_institution.{{ flag }}{% if with_text %} or coalesce(by_text.{{ flag }}, false){% endif %} as {{ flag }},
+    {%- endfor %}
+    {{ defence_flag_for_variant(var('risk_list_variant'), 'by_institution.has_defence_linked_default',
+        'by_institution.has_defence_linked_wider') }}
+    {%- if with_text %} or coalesce({{ defence_flag_for_variant(var('risk_list_variant'), 'by_text.has_defence_linked_default',
+        'by_text.has_defence_linked_wider') }}, false){% endif %} as has_defence_linked,
+    coalesce(by_institution.has_listed{% if with_text %} or by_text.work_id is not null{% endif %}, false) as has_listed,
+    {%- set rank %}greatest(by_institution.risk_level_rank{% if with_text %}, coalesce(by_text.risk_level_rank, 0){% endif %}){% endset %}
+    {{ rank }} as risk_level_rank,
+    {{ risk_level_name(rank) }} as risk_level,
+    -- The work's level would be lower without its affiliation-text evidence.
+    {{ rank }} > by_institution.risk_level_rank as is_risk_level_from_text_only,
+    list_concat(
+        coalesce(institution_reasons.risk_reasons, []){% if with_text %}, coalesce(text_reasons.risk_reasons, []){% endif %}
+    ) as risk_reasons,
+    nullif(concat_ws(
+        '; ', institution_reasons.risk_reasons_text{% if with_text %}, text_reasons.risk_reasons_text{% endif %}
+    ), '') as risk_reasons_text
+from by_institution
+left join by_text
+    on by_institution.work_id = by_text.work_id
+left join institution_reasons
+    on by_institution.work_id = institution_reasons.work_id
+left join text_reasons
+    on by_institution.work_id = text_reasons.work_id

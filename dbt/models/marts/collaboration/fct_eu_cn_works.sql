@@ -59,6 +59,11 @@ select
     coalesce(risk.has_defence_linked, false) as has_defence_linked,
     coalesce(risk.has_security_linked, false) as has_security_linked,
     coalesce(risk.has_aspi_very_high, false) as has_aspi_very_high,
+    -- Tagged on affiliation-text evidence alone: no Chinese institution of the work carries the tag.
+    coalesce(risk.has_pla and not risk.has_pla_by_institution, false) as has_pla_by_text_only,
+    coalesce(risk.has_defence_linked and not {{ defence_flag_for_variant(var('risk_list_variant'),
+        'risk.has_defence_linked_default_by_institution', 'risk.has_defence_linked_wider_by_institution') }}, false)
+        as has_defence_linked_by_text_only,
     coalesce(risk.risk_level, 'none') as risk_level,
     coalesce(risk.risk_reasons, []) as risk_reasons,
     risk.risk_reasons_text,

@@ -113,6 +113,11 @@ long as (
     union all
     select 'eu_cn_share_defence_linked', 'EUROPE', period, share_defence_linked, 'share' from risk
     union all
+    select 'eu_cn_works_with_pla_by_text_only', 'EUROPE', period, eu_cn_works_with_pla_by_text_only::double, 'works' from risk
+    union all
+    select 'eu_cn_works_defence_linked_by_text_only', 'EUROPE', period, eu_cn_works_defence_linked_by_text_only::double, 'works'
+    from risk
+    union all
     select 'eu_cn_works_security_linked', 'EUROPE', period, eu_cn_works_security_linked::double, 'works' from risk
     union all
     select 'eu_cn_works_dual_use', 'EUROPE', period, eu_cn_works_dual_use::double, 'works' from risk

@@ -15,7 +15,9 @@ counted as (
         periods.year_from = periods.year_to as is_single_year,
         count(works.work_id) as eu_cn_works,
         count(works.work_id) filter (where works.has_pla) as eu_cn_works_with_pla,
+        count(works.work_id) filter (where works.has_pla_by_text_only) as eu_cn_works_with_pla_by_text_only,
         count(works.work_id) filter (where works.has_defence_linked) as eu_cn_works_defence_linked,
+        count(works.work_id) filter (where works.has_defence_linked_by_text_only) as eu_cn_works_defence_linked_by_text_only,
         count(works.work_id) filter (where works.has_security_linked) as eu_cn_works_security_linked,
         count(works.work_id) filter (where works.has_aspi_very_high) as eu_cn_works_aspi_very_high,
         {%- for level in risk_levels() %}
