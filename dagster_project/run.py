@@ -19,7 +19,8 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
 # How a full disk reads in Python's OSError, SQLite's and DuckDB's messages.
 DISK_FULL = re.compile(r"No space left on device|\[Errno 28\]|database or disk is full|disk is full", re.IGNORECASE)
 
-# (metric, scope, label) of the span figures, in the order printed.
+# (metric, scope, label) of the span figures, in the order printed. "On affiliation text alone": tagged because an
+# affiliation string names a listed body, with no Chinese institution of the work carrying the tag.
 SPAN_ROWS = [
     ("eu_cn_works", "EUROPE", "Europe–China AI works"),
     ("europe_share_with_cn", "EUROPE", "share of Europe's AI output with China"),
@@ -27,7 +28,9 @@ SPAN_ROWS = [
     ("country_share_of_eu_cn_works", "GB", "UK share of Europe–China works"),
     ("cn_share_with_country", "GB", "UK co-authored share of China's AI output"),
     ("eu_cn_works_with_pla", "EUROPE", "works with a PLA institution"),
+    ("eu_cn_works_with_pla_by_text_only", "EUROPE", "  of them on affiliation text alone"),
     ("eu_cn_works_defence_linked", "EUROPE", "works with a defence-linked institution"),
+    ("eu_cn_works_defence_linked_by_text_only", "EUROPE", "  of them on affiliation text alone"),
     ("eu_cn_share_defence_linked", "EUROPE", "share with a defence-linked institution"),
     ("eu_cn_works_security_linked", "EUROPE", "works with a security-linked institution"),
     ("eu_cn_works_dual_use", "EUROPE", "works in a dual-use area"),

@@ -96,8 +96,10 @@ def test_tiles_and_comparison_rows_print_the_marts_figures(page, con):
     for metric, scope, period, ours, merics, tile in rows:
         value, unit, merics_value = headline(con, metric, scope, period)
         assert_printed(ours or tile, value, unit, f"{metric} {scope} {period}")
-        if merics:
-            assert merics_value is not None and merics != "—", f"{metric} has no MERICS figure in the marts"
+        if merics and merics_value is None:  # a figure MERICS did not publish, beside those it did
+            assert merics == "—", f"{metric} has no MERICS figure in the marts, the page shows {merics}"
+        elif merics:
+            assert merics != "—", f"{metric} has a MERICS figure in the marts, the page shows none"
             assert_printed(merics, merics_value, unit, f"MERICS {metric} {scope} {period}")
     tiles = {(m, s) for m, s, _, _, _, t in rows if t}
     assert {("eu_cn_works", "EUROPE"), ("eu_cn_share_defence_linked", "EUROPE"), ("eu_cn_works_with_pla", "EUROPE"),
@@ -195,6 +197,68 @@ def test_the_run_checks_that_the_tiles_show_the_published_figures(demo_run):
                    if e.asset_key.to_user_string() == "reports/study_report"}
     check = evaluations["tiles_show_the_published_figures"]
     assert check.passed and check.metadata["tiles"].value == 4 and check.metadata["mismatched"].value == "none"
+
+
+TEXT_ONLY = {"eu_cn_works_with_pla": "eu_cn_works_with_pla_by_text_only",
+             "eu_cn_works_defence_linked": "eu_cn_works_defence_linked_by_text_only"}
+
+
+def text_only_shown(page: str) -> dict[str, tuple[str, str, str]]:
+    """The risk section's rows of works tagged on affiliation text alone, by metric: (label, value printed, the
+    metric of the row just above)."""
+    risk = re.search(r'<section class="card" id="risk">(.*?)</section>', page, flags=re.DOTALL).group(1)
+    table = re.findall(r'<tr data-metric="(\w+)" data-scope="EUROPE" data-period="[\w-]+">\s*<td>([^<]*)</td>'
+                       r'<td class="n">([^<]+)</td>', risk)
+    metrics = [m for m, _, _ in table]
+    return {m: (label, value, metrics[i - 1]) for i, (m, label, value) in enumerate(table) if m in TEXT_ONLY.values()}
+
+
+def test_the_risk_section_says_how_many_pla_and_defence_linked_works_rest_on_affiliation_text_alone(page, con):
+    """A row below the PLA and the defence-linked counts, and the section's text, give the headline figures of the
+    works tagged on affiliation text alone (whatever they are: the demo's partners may all be resolved)."""
+    span = con.execute("select period from marts.agg_risk_year where not is_single_year").fetchone()[0]
+    shown = text_only_shown(page)
+    risk = html.unescape(re.search(r'<section class="card" id="risk">(.*?)</section>', page, flags=re.DOTALL).group(1))
+    for parent, metric in TEXT_ONLY.items():
+        value, unit, merics = headline(con, metric, "EUROPE", span)
+        label, printed, above = shown[metric]
+        assert label.startswith("Of them, on affiliation text alone") and above == parent
+        assert_printed(printed, value, unit, metric)
+        assert merics is None
+    pla, defence = (f"{headline(con, m, 'EUROPE', span)[0]:,.0f}" for m in TEXT_ONLY.values())
+    assert (f"carrying the tag: {pla} of the works with a PLA partner and {defence} of those with a defence-linked "
+            "partner") in " ".join(re.sub(r"<[^>]+>", "", risk).split())
+
+
+def test_the_text_only_figures_shown_are_the_marts_whatever_they_are(warehouse_copy):
+    """The same rows when the marts count works tagged on text alone (the figures set by hand here)."""
+    with duckdb.connect(str(warehouse_copy)) as c:
+        keep_top_institutions(c, 1)
+        c.execute("update marts.headline_figures set value = 1234 where metric = 'eu_cn_works_with_pla_by_text_only' "
+                  "and scope = 'EUROPE' and period like '%-%'")
+        c.execute("update marts.headline_figures set value = 5678 where metric = "
+                  "'eu_cn_works_defence_linked_by_text_only' and scope = 'EUROPE' and period like '%-%'")
+    page = build_report(warehouse_copy)["path"].read_text(encoding="utf-8")
+    shown = text_only_shown(page)
+    assert shown["eu_cn_works_with_pla_by_text_only"][1] == "1,234"
+    assert shown["eu_cn_works_defence_linked_by_text_only"][1] == "5,678"
+    assert "1,234 of the works with a PLA partner and 5,678 of those with a defence-linked partner" in page
+
+
+def test_the_headline_table_of_make_run_says_how_many_works_rest_on_affiliation_text_alone(warehouse_copy, capsys):
+    from dagster_project.run import print_headline
+
+    # A copy: make run's read-only connection and this module's to the published file cannot be open at once.
+    print_headline(warehouse_copy)
+    lines = capsys.readouterr().out.splitlines()
+    with duckdb.connect(str(warehouse_copy), read_only=True) as c:
+        span = c.execute("select period from marts.agg_risk_year where not is_single_year").fetchone()[0]
+        for parent, label in (("eu_cn_works_with_pla", "works with a PLA institution"),
+                              ("eu_cn_works_defence_linked", "works with a defence-linked institution")):
+            i = next(i for i, line in enumerate(lines) if line.startswith(label))
+            assert lines[i + 1].strip().startswith("of them on affiliation text alone"), lines[i + 1]
+            assert_printed(lines[i + 1].split()[-1], headline(c, TEXT_ONLY[parent], "EUROPE", span)[0], "works",
+                           TEXT_ONLY[parent])
 
 
 def test_synthetic_data_gets_a_banner(page):

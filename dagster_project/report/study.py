@@ -49,6 +49,10 @@ RISK_LEVELS = {
                         "Universities Tracker) but is neither PLA, defence-linked nor security-linked."),
     "none": RiskLevel("none", "#b4bcc5", "no Chinese institution on any of the study's risk lists."),
 }
+# Works tagged on affiliation-text evidence alone (no Chinese institution of theirs carries the tag), by the
+# headline figure they are part of.
+TEXT_ONLY = {"eu_cn_works_with_pla": "eu_cn_works_with_pla_by_text_only",
+             "eu_cn_works_defence_linked": "eu_cn_works_defence_linked_by_text_only"}
 EUROPE_NAMES = {
     "europe_eu27_uk_efta": "EU27, the UK and EFTA (Norway, Switzerland, Iceland, Liechtenstein)",
     "europe_eu27_uk": "EU27 and the UK",
@@ -241,14 +245,26 @@ def section_risk(data: ReportData, cite: Citations) -> Section:
                             fmt(data.risk_year[period]["eu_cn_works"], "works")],
                   "attrs": {"data-period": period}} for period in [*data.years, data.span]]
     pla, defence = (span_row[f"eu_cn_works_risk_level_{lvl}"] for lvl in ("pla", "defence_linked"))
-    rows = [_comparison(data, cite, label[0].upper() + label[1:], metric, "EUROPE")
-            for label, metric, _ in tags[:3]]
+    rows = []
+    for label, metric, _ in tags[:3]:
+        rows.append(_comparison(data, cite, label[0].upper() + label[1:], metric, "EUROPE"))
+        if metric in TEXT_ONLY:  # the same works' count that rests on affiliation text alone, just below
+            rows.append(_comparison(data, cite, "Of them, on affiliation text alone", TEXT_ONLY[metric], "EUROPE"))
     rows.append(_comparison(data, cite, "Share with a defence-linked partner (PLA included)",
                             "eu_cn_share_defence_linked", "EUROPE"))
+    pla_text, defence_text = (data.figure(TEXT_ONLY[m], "EUROPE").value
+                              for m in ("eu_cn_works_with_pla", "eu_cn_works_defence_linked"))
     return Section(
         "risk", f"Europe–China AI works with PLA, defence-linked and security-linked Chinese partners ({data.span})",
-        Markup("Chinese institutions are matched by ROR id, their own or one above them in their OpenAlex lineage, "
-               "against the study's risk lists (seeds <code>risk_entities</code>, <code>risk_entity_units</code>). "
+        Markup("Chinese institutions are matched by ROR id (their own, a parent's in ROR, or one above them in their "
+               "OpenAlex lineage) against the study's risk lists (seeds <code>risk_entities</code>, "
+               "<code>risk_entity_units</code>). A work is also tagged when one of its affiliation strings places the "
+               "author in mainland China and names a listed body by a whole name, and OpenAlex resolved that string "
+               "to no institution of that body (match path <code>affiliation_text</code>). Resting on affiliation "
+               "text alone, with no Chinese institution of theirs carrying the tag: "
+               f"{fmt(pla_text, 'works')} of the works with a PLA partner and "
+               f"{fmt(defence_text, 'works')} of those with a defence-linked partner "
+               "(<code>fct_eu_cn_works.has_pla_by_text_only</code>, <code>has_defence_linked_by_text_only</code>). "
                "The first chart counts works by tag (a work can carry several); the second splits all works by "
                f"<b>risk level</b>, the highest tag among their Chinese partners, so the levels add up to the total: "
                f"works with a defence-linked partner ({fmt(span_row['eu_cn_works_defence_linked'], 'works')}) = "
