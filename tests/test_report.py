@@ -261,6 +261,34 @@ def test_the_headline_table_of_make_run_says_how_many_works_rest_on_affiliation_
                            TEXT_ONLY[parent])
 
 
+def test_an_institution_page_gives_the_strings_behind_a_tag_resting_on_affiliation_text_alone(warehouse_copy):
+    """A work of the institution tagged PLA on affiliation text alone (set by hand here: the demo's partners are all
+    resolved) is listed on its page with the string, the listed body and the name found in it."""
+    string = "Treatment and Research Center for Infectious Diseases, The Fifth Medical Center of PLA General Hospital, " \
+             "Beijing 100039, China"
+    with duckdb.connect(str(warehouse_copy)) as c:
+        keep_top_institutions(c, 1)
+        institution, work = c.execute(
+            "select institution_id, max(work_id) from marts.fct_institution_eu_cn_works group by 1").fetchone()
+        c.execute("""update marts.fct_eu_cn_works set has_pla_by_text_only = true, risk_reasons = list_append(
+                         risk_reasons, struct_pack(chinese_institution_id := null, chinese_institution_name := null,
+                             entity_id := 'chinese_pla_general_hospital', entity_name := 'Chinese PLA General Hospital',
+                             entity_group := 'pla_medical', match_path := 'affiliation_text', unit_ror_id := null,
+                             matched_institution_id := null, matched_ror_id := null,
+                             source_lists := 'ror_cn_hk_mo_tw_subset', source_url := 'https://ror.org/04gw3ra78',
+                             affiliation_string := ?, matched_name := 'PLA General Hospital'))
+                     where work_id = ?""", [string, work])
+        ror = c.execute("select institution_ror from marts.institution_profiles").fetchone()[0]
+    build_report(warehouse_copy)
+    page = html.unescape((warehouse_copy.parent / "report" / "institutions" / f"{ror or institution}.html")
+                         .read_text(encoding="utf-8"))
+    row = re.search(rf'<tr data-text-work="{work}">(.*?)</tr>', page, flags=re.DOTALL).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert f"“{string}” names Chinese PLA General Hospital as “PLA General Hospital”" in text and " PLA " in text
+    assert "Works tagged on affiliation text alone (1)" in page
+    assert "Tagged on affiliation text alone: 1 of its works" in " ".join(re.sub(r"<[^>]+>", "", page).split())
+
+
 def test_synthetic_data_gets_a_banner(page):
     assert 'class="banner"' in page and "SYNTHETIC DATA" in page
 

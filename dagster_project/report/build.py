@@ -40,7 +40,7 @@ def fingerprint(inst: Institution, levels: list[str], common: dict) -> str:
     """What an institution's page is drawn from: its rows of the marts, the page's frame and the report's code."""
     frame = {k: v for k, v in common.items() if k != "generated_at"}
     facts = (code_version(), levels, frame, inst.page, inst.profile, inst.years, inst.partners, inst.newest_works,
-             inst.dual_use_works)
+             inst.dual_use_works, inst.text_only_works)
     return hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
 
 

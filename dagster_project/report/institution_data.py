@@ -15,6 +15,7 @@ from .data import ReportInputError, require
 YEAR_LEVEL_PREFIX = "eu_cn_works_risk_"
 NEWEST_WORKS = 10  # newest works listed on a page
 DUAL_USE_WORKS = 50  # dual-use works listed on a page (the count is always the mart's)
+TEXT_ONLY_WORKS = 50  # works tagged on affiliation text alone listed on a page, newest first (with their count)
 
 INSTITUTION_COLUMNS: dict[str, tuple[str, ...]] = {
     "marts.institution_profiles": (
@@ -33,6 +34,8 @@ INSTITUTION_COLUMNS: dict[str, tuple[str, ...]] = {
     "marts.fct_institution_eu_cn_works": (
         "institution_id", "work_id", "publication_year", "title", "doi", "risk_level", "is_dual_use",
         "dual_use_areas"),
+    # A work's tags that rest on affiliation text alone, and the strings behind them.
+    "marts.fct_eu_cn_works": ("work_id", "has_pla_by_text_only", "has_defence_linked_by_text_only", "risk_reasons"),
 }
 ENTITY_FIELDS = ("entity_name", "source_lists", "source_url", "match_path", "matched_institution_id",
                  "matched_ror_id", "reason")
@@ -48,6 +51,7 @@ class Institution:
     partners: list[dict] = field(default_factory=list)
     newest_works: list[dict] = field(default_factory=list)
     dual_use_works: list[dict] = field(default_factory=list)
+    text_only_works: list[dict] = field(default_factory=list)  # tagged PLA / defence-linked on affiliation text alone
 
     @property
     def id(self) -> str:
@@ -122,4 +126,26 @@ def read_institutions(con, only: str | None = None) -> tuple[list[Institution], 
                            order by institution_id, publication_year desc, work_id desc""",
                    [*params, DUAL_USE_WORKS]):
         _of(by_id, r, "marts.fct_institution_eu_cn_works").dual_use_works.append(r)
+    text_where = "and works.institution_id = ?" if only else ""
+    for r in _rows(con, f"""select works.institution_id, works.work_id, works.publication_year, works.title, works.doi,
+                                  tagged.has_pla_by_text_only, tagged.has_defence_linked_by_text_only,
+                                  count(*) over (partition by works.institution_id) as text_only_total,
+                                  list_transform(
+                                      list_filter(tagged.risk_reasons, lambda r: r.match_path = 'affiliation_text'),
+                                      lambda r: struct_pack(entity_name := r.entity_name,
+                                                            matched_name := r.matched_name,
+                                                            affiliation_string := r.affiliation_string)
+                                  ) as text_evidence
+                           from marts.fct_institution_eu_cn_works as works
+                           inner join marts.fct_eu_cn_works as tagged on works.work_id = tagged.work_id
+                           where (tagged.has_pla_by_text_only or tagged.has_defence_linked_by_text_only) {text_where}
+                           qualify row_number() over (partition by works.institution_id
+                                                      order by works.publication_year desc, works.work_id desc) <= ?
+                           order by works.institution_id, works.publication_year desc, works.work_id desc""",
+                   [*params, TEXT_ONLY_WORKS]):
+        # A string printed for several authors is one piece of evidence; in a stable order, as the page's fingerprint
+        # reads it.
+        r["text_evidence"] = sorted({(e["affiliation_string"], e["entity_name"], e["matched_name"])
+                                     for e in r["text_evidence"]})
+        _of(by_id, r, "marts.fct_institution_eu_cn_works").text_only_works.append(r)
     return list(by_id.values()), levels

@@ -2,8 +2,9 @@
 exposure: the due-diligence view of one European university or institute.
 
 Each page: its totals, its joint works per year split by the Chinese partner's risk level, its partners by works,
-the partners with their tags and why (entity, list, source, the path through the OpenAlex lineage), its funders,
-its dual-use works and its newest works. Every figure is a mart's (institution_data.py); nothing is recomputed.
+the partners with their tags and why (entity, list, source, the path through the OpenAlex lineage), the works tagged
+on affiliation text alone with the strings behind them, its funders, its dual-use works and its newest works. Every
+figure is a mart's (institution_data.py); nothing is recomputed.
 """
 
 from __future__ import annotations
@@ -110,6 +111,30 @@ def _reasons(partner: dict) -> Markup:
     return Markup('<ul class="reasons">') + Markup("").join(items) + Markup("</ul>")
 
 
+def _text_evidence(work: dict) -> Markup:
+    """Why a work is tagged on affiliation text alone: each string as printed, the listed body it names and the name
+    found in it."""
+    items = [Markup('<li>“{0}” names <b>{1}</b> as “{2}”</li>').format(string, entity, name)
+             for string, entity, name in work["text_evidence"]]
+    return Markup('<ul class="reasons">') + Markup("").join(items) + Markup("</ul>")
+
+
+def text_only_table(inst: Institution) -> Table | None:
+    """The works whose PLA or defence-linked tag rests on affiliation text alone (no partner of theirs is so
+    tagged), with the strings that tagged them; None when there are none."""
+    works = inst.text_only_works
+    if not works:
+        return None
+    total = works[0]["text_only_total"]
+    rows = [{"cells": [str(w["publication_year"]), w["title"] or "(no title)", _doi_link(w["doi"]),
+                       RISK_LEVELS["pla" if w["has_pla_by_text_only"] else "defence_linked"].label, _text_evidence(w)],
+             "attrs": {"data-text-work": w["work_id"]}} for w in works]
+    caption = (f"Works tagged on affiliation text alone ({total}"
+               + (f", the newest {len(works)} listed)" if total > len(works) else ")"))
+    return Table(caption, ["year", "title", "DOI", "tag", "the affiliation string and the listed body it names"], rows,
+                 numeric_from=99)
+
+
 def section_partners(inst: Institution) -> Section:
     bars, rows, present = [], [], []
     for i, p in enumerate(inst.partners):
@@ -129,16 +154,24 @@ def section_partners(inst: Institution) -> Section:
     else:
         shown = "The chart shows them all; the table lists them"
     present.sort(key=list(RISK_LEVELS).index)
+    text_only = text_only_table(inst)
+    by_text = Markup("") if text_only is None else Markup(
+        " Tagged on affiliation text alone: {0} of its works, whose PLA or defence-linked tag no partner of theirs "
+        "carries; an affiliation string of theirs placed in mainland China names a listed body, and OpenAlex resolved "
+        "it to no institution of that body (match path <code>affiliation_text</code>). The last table gives each "
+        "string.").format(
+        inst.text_only_works[0]["text_only_total"])
     return Section(
         "partners", f"Its {len(inst.partners)} Chinese partners",
         Markup("Chinese institutions on its Europe–China works, as they appear on the works (a lab and its parent "
                "university are two partners). A partner is tagged when it, a parent in ROR, or an ancestor in its "
                "OpenAlex lineage is on one of the study's risk lists (<code>marts.institution_partners</code>). "
-               "{0} with the reasons for the tags. Risk levels as defined above.").format(shown),
+               "{0} with the reasons for the tags. Risk levels as defined above.{1}").format(shown, by_text),
         [bar_chart("inst-partners", "Chinese partners by joint Europe–China AI works", bars, "works",
                    legend=[(RISK_LEVELS[lvl].label, RISK_LEVELS[lvl].colour) for lvl in present])] if bars else [],
         [Table("Partners, their risk level and why", ["Chinese partner", "ROR", "risk level", "years", "works",
-                                                      "tags and reasons"], rows, numeric_from=4, numeric_to=5)])
+                                                      "tags and reasons"], rows, numeric_from=4, numeric_to=5),
+         *([text_only] if text_only else [])])
 
 
 def _work_row(w: dict, areas: bool) -> dict:
