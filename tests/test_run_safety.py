@@ -368,3 +368,21 @@ def test_a_read_only_warehouse_folder_is_one_sentence_at_start_up(tmp_path, read
     assert done.stderr.strip().splitlines() == [
         f"WAREHOUSE_PATH: '{read_only_folder}' is not writable by this user, so the warehouse cannot write "
         f"'{read_only_folder / 'wh'}'."]
+
+
+@pytest.mark.slow
+def test_two_processes_loading_the_definitions_at_once_parse_the_project_once_and_whole(tmp_path):
+    """`make run` beside `make dev` on a new checkout: both load the code location, which parses the dbt project
+    when its manifest is missing; they must not write one target folder together (a torn manifest.json broke every
+    later run)."""
+    target = tmp_path / "dbt-target"
+    env = _env(tmp_path, DBT_TARGET_PATH=str(target))
+    loaders = [subprocess.Popen([sys.executable, "-c", "import dagster_project.definitions"], cwd=PROJECT_ROOT, env=env,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [loader.communicate(timeout=300)[1] for loader in loaders]
+    assert [loader.returncode for loader in loaders] == [0, 0], errors
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert any(key.endswith(".headline_figures") for key in manifest["nodes"])
+    # One parse: the second process found the first's fresh and made none of its own.
+    parses = [line for line in (target / "dbt.log").read_text().splitlines() if "Running with dbt=" in line]
+    assert len(parses) == 1, parses
