@@ -119,6 +119,23 @@ institution_reasons as (
     group by chinese_affiliations.work_id
 ),
 
+-- One reason per string and entity: a string shared by many authors of a work is one piece of evidence.
+text_evidence as (
+    select
+        work_id,
+        raw_affiliation_string,
+        entity_id,
+        any_value(matched_name) as matched_name,
+        any_value(entity_name) as entity_name,
+        any_value(entity_group) as entity_group,
+        any_value(source_lists) as source_lists,
+        any_value(source_url) as source_url,
+        min(author_position) as author_position,
+        min(string_position) as string_position
+    from text_matches
+    group by work_id, raw_affiliation_string, entity_id
+),
+
 text_reasons as (
     select
         work_id,
@@ -145,7 +162,7 @@ text_reasons as (
             '; '
             order by author_position, string_position, entity_id
         ) as risk_reasons_text
-    from text_matches
+    from text_evidence
     group by work_id
 )
 

@@ -1,8 +1,9 @@
 -- A review queue for the analysts who maintain the risk lists: the Chinese partners of Europe–China works that no
 -- list names but whose name, or an affiliation string, suggests a military, defence or security body (var
 -- risk_review_terms: PLA, People's Liberation Army, Military, Armed Police, 国防, 军, …). One row per Chinese
--- institution so named (candidate_kind 'institution'), and one per affiliation string so worded that names no
--- listed entity and was resolved to no institution ('affiliation_string'), with the works and examples. The
+-- institution so named (candidate_kind 'institution'), and one per affiliation string so worded that places its
+-- author in mainland China, names no listed entity and was resolved to no institution ('affiliation_string'),
+-- with the works and examples. The
 -- reference data grows from real data this way; nothing here tags a work.
 with candidates as (
     select work_id from {{ ref('int_works_eu_cn_candidates') }}
@@ -56,14 +57,22 @@ matched_strings as (
     from {{ ref('int_affiliation_risk_names_matched') }}
 ),
 
+in_mainland_china as (
+    select distinct work_id, author_position, string_position
+    from {{ ref('int_affiliation_phrases_found') }}
+    where is_string_in_mainland_china
+),
+
 unresolved_strings as (
     select
         affiliations.work_id,
         affiliations.raw_affiliation_string,
         ' ' || {{ normalise_affiliation_text('affiliations.raw_affiliation_string') }} || ' ' as padded
     from {{ ref('stg_openalex__authorship_affiliations') }} as affiliations
-    semi join candidates
-        on affiliations.work_id = candidates.work_id
+    semi join in_mainland_china
+        on affiliations.work_id = in_mainland_china.work_id
+            and affiliations.author_position = in_mainland_china.author_position
+            and affiliations.string_position = in_mainland_china.string_position
     anti join matched_strings
         on affiliations.work_id = matched_strings.work_id
             and affiliations.author_position = matched_strings.author_position
