@@ -282,6 +282,9 @@ CURATED_COLLISIONS = [
     ("SDU", "Syddansk Universitet (University of Southern Denmark)", "DK",
      "Acronym of Shandong University on the ASPI list and of the University of Southern Denmark.",
      "https://ror.org/03yrrjy16"),
+    ("China University of Mining and Technology, Beijing", "China University of Mining and Technology - Beijing "
+     "(003ncxf91)", "CN", "Holds China University of Mining and Technology (Xuzhou, on the ASPI list) but names the "
+     "separate Beijing university; OpenAlex resolves some of its strings to the Xuzhou record.", "https://ror.org/003ncxf91"),
     ("Walter Reed Army Institute of Research", "Walter Reed Army Institute of Research", "US",
      "A US Army research institute: army and research words do not make a PLA body.", "https://ror.org/0145znz58"),
     ("Israel Defense Forces", "Israel Defense Forces (and its Medical Corps)", "IL",

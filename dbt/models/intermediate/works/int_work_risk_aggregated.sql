@@ -31,12 +31,75 @@ text_matches as (
     select * from {{ ref('int_affiliation_risk_names_matched') }}
 ),
 
+-- A string that names a known look-alike of a listed entity is credited to none of the entities it resembles, even
+-- when OpenAlex resolved it to the listed institution ("China University of Mining and Technology, Beijing"
+-- resolved to the Xuzhou university): an institution adds no tag to a work if every string of the work resolved
+-- to it names a look-alike of every entity it matches.
+look_alikes as (
+    select
+        found.work_id,
+        found.author_position,
+        found.string_position,
+        unnest(collisions.resembles_entity_ids) as entity_id
+    from {{ ref('int_affiliation_phrases_found') }} as found
+    inner join {{ ref('stg_reference__risk_name_collisions') }} as collisions
+        on found.phrase = collisions.name
+    where found.phrase_kind = 'collision'
+),
+
+resolved_strings as (
+    select
+        affiliations.work_id,
+        affiliations.author_position,
+        affiliations.string_position,
+        unnest(affiliations.resolved_institution_ids) as institution_id
+    from {{ ref('stg_openalex__authorship_affiliations') }} as affiliations
+    semi join candidates
+        on affiliations.work_id = candidates.work_id
+),
+
+credited_elsewhere as (
+    select distinct
+        resolved_strings.work_id,
+        resolved_strings.institution_id
+    from resolved_strings
+    inner join matches
+        on resolved_strings.institution_id = matches.institution_id
+    anti join look_alikes
+        on resolved_strings.work_id = look_alikes.work_id
+            and resolved_strings.author_position = look_alikes.author_position
+            and resolved_strings.string_position = look_alikes.string_position
+            and matches.entity_id = look_alikes.entity_id
+),
+
+look_alike_only as (
+    select distinct
+        resolved_strings.work_id,
+        resolved_strings.institution_id
+    from resolved_strings
+    inner join matches
+        on resolved_strings.institution_id = matches.institution_id
+    anti join credited_elsewhere
+        on resolved_strings.work_id = credited_elsewhere.work_id
+            and resolved_strings.institution_id = credited_elsewhere.institution_id
+),
+
+-- The Chinese institutions whose tags the work carries: all but those its strings name only as a look-alike.
+credited_affiliations as (
+    select chinese_affiliations.*
+    from chinese_affiliations
+    anti join look_alike_only
+        on chinese_affiliations.work_id = look_alike_only.work_id
+            and chinese_affiliations.institution_id = look_alike_only.institution_id
+),
+
 tagged as (
     select
         chinese_affiliations.work_id,
         chinese_affiliations.institution_id,
         chinese_affiliations.institution_name,
         chinese_affiliations.ror_id,
+        credited_affiliations.institution_id is not null as is_credited,
         institution_tags.is_pla,
         institution_tags.is_defence_linked,
         institution_tags.is_defence_linked_default,
@@ -49,6 +112,9 @@ tagged as (
     from chinese_affiliations
     left join institution_tags
         on chinese_affiliations.institution_id = institution_tags.institution_id
+    left join credited_affiliations
+        on chinese_affiliations.work_id = credited_affiliations.work_id
+            and chinese_affiliations.institution_id = credited_affiliations.institution_id
 ),
 
 by_institution as (
@@ -59,17 +125,17 @@ by_institution as (
                 institution_id := institution_id,
                 institution_name := institution_name,
                 ror_id := ror_id,
-                risk_level := coalesce(risk_level, 'none')
+                risk_level := case when is_credited then coalesce(risk_level, 'none') else 'none' end
             )
             order by institution_id
         ) as chinese_institutions,
-        coalesce(bool_or(is_pla), false) as has_pla,
-        coalesce(bool_or(is_defence_linked_default), false) as has_defence_linked_default,
-        coalesce(bool_or(is_defence_linked_wider), false) as has_defence_linked_wider,
-        coalesce(bool_or(is_security_linked), false) as has_security_linked,
-        coalesce(bool_or(is_aspi_very_high), false) as has_aspi_very_high,
-        coalesce(bool_or(is_listed), false) as has_listed,
-        coalesce(max(risk_level_rank), 0) as risk_level_rank
+        coalesce(bool_or(is_pla) filter (where is_credited), false) as has_pla,
+        coalesce(bool_or(is_defence_linked_default) filter (where is_credited), false) as has_defence_linked_default,
+        coalesce(bool_or(is_defence_linked_wider) filter (where is_credited), false) as has_defence_linked_wider,
+        coalesce(bool_or(is_security_linked) filter (where is_credited), false) as has_security_linked,
+        coalesce(bool_or(is_aspi_very_high) filter (where is_credited), false) as has_aspi_very_high,
+        coalesce(bool_or(is_listed) filter (where is_credited), false) as has_listed,
+        coalesce(max(risk_level_rank) filter (where is_credited), 0) as risk_level_rank
     from tagged
     group by work_id
 ),
@@ -89,11 +155,11 @@ by_text as (
 
 institution_reasons as (
     select
-        chinese_affiliations.work_id,
+        credited_affiliations.work_id,
         list(
             struct_pack(
-                chinese_institution_id := chinese_affiliations.institution_id,
-                chinese_institution_name := chinese_affiliations.institution_name,
+                chinese_institution_id := credited_affiliations.institution_id,
+                chinese_institution_name := credited_affiliations.institution_name,
                 entity_id := matches.entity_id,
                 entity_name := matches.entity_name,
                 entity_group := matches.entity_group,
@@ -106,17 +172,17 @@ institution_reasons as (
                 affiliation_string := null::varchar,
                 matched_name := null::varchar
             )
-            order by chinese_affiliations.institution_id, matches.entity_id
+            order by credited_affiliations.institution_id, matches.entity_id
         ) as risk_reasons,
         string_agg(
-            chinese_affiliations.institution_name || ' → ' || {{ risk_match_text('matches') }},
+            credited_affiliations.institution_name || ' → ' || {{ risk_match_text('matches') }},
             '; '
-            order by chinese_affiliations.institution_id, matches.entity_id
+            order by credited_affiliations.institution_id, matches.entity_id
         ) as risk_reasons_text
-    from chinese_affiliations
+    from credited_affiliations
     inner join matches
-        on chinese_affiliations.institution_id = matches.institution_id
-    group by chinese_affiliations.work_id
+        on credited_affiliations.institution_id = matches.institution_id
+    group by credited_affiliations.work_id
 ),
 
 -- One reason per string and entity: a string shared by many authors of a work is one piece of evidence.

@@ -11,6 +11,7 @@ select
     {{ clean_text('what_it_names') }} as what_it_names,
     upper({{ clean_text('country_code') }}) as country_code,
     {{ clean_text('why') }} as why,
-    {{ clean_text('source') }} as source
+    {{ clean_text('source') }} as source,
+    string_split(coalesce({{ clean_text('resembles_entity_ids') }}, ''), '|') as resembles_entity_ids
 from source
 where name_normalised is not null
