@@ -7,7 +7,8 @@ are PLA or Seven Sons, and all four OpenAlex schema eras appear. Some works appe
 and a newer partition, with the newer record changed: only the newest may count. What separates the sensitivity
 figures' definition sets is planted too: the AI concept listed at score 0, below and at the assignment threshold,
 with and without an AI topic; Chinese partners ASPI rates very high that no list calls defence-linked; works
-whose only European institutions are Swiss or Norwegian, outside the narrower Europe (EU27 + UK).
+whose only European institutions are Swiss or Norwegian, outside the narrower Europe (EU27 + UK). Authorships carry
+raw affiliation strings in each era's layout (`affiliations`).
 
 `generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
 and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
@@ -24,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..study_definitions import dbt_vars
-from . import study
+from . import affiliations, study
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 6  # 6: the AI concept at scores 0, below and at the assignment threshold
+GENERATOR_VERSION = 7  # 7: raw affiliation strings on every authorship with institutions
 STUDY = study.load()
 PERIOD = STUDY.period
 EUROPE = STUDY.europe
@@ -229,6 +230,7 @@ class _Generator:
             record["topics"] = topics
             record["primary_topic"] = topics[0]
             self._funding(record, era, kind, groups)
+        affiliations.dress(record, n)
         return record
 
     def _funding(self, record: dict, era: str, kind: str, groups: list[list[dict]]) -> None:
