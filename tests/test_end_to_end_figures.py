@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
-from dagster_project.demo_data import planted_truth
+from dagster_project.demo_data import planted_truth, plants
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import DEMO_SEED_FOR_TESTS, DEMO_WORKS_FOR_TESTS
 
@@ -100,6 +100,7 @@ def test_every_headline_figure_equals_the_planted_value(snapshot_run, con):
     assert not wrong, wrong
     # The planted data is not degenerate: the risk, funding and link figures are all exercised.
     for key in ("eu_cn_works_with_pla", "eu_cn_works_defence_linked", "eu_cn_works_security_linked",
+                "eu_cn_works_with_pla_by_text_only", "eu_cn_works_defence_linked_by_text_only",
                 "eu_cn_works_defence_programme_funded", "eu_cn_works_dual_use", "top10_links_involving_tum"):
         assert planted[f"{key}|{'DE-CN' if key.startswith('top10') else 'EUROPE'}|{SPAN}"] > 0, key
 
@@ -139,8 +140,6 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
             "agg_institution_parent_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works",
             "agg_risk_entity_partners"} <= set(marts)
     for mart in marts:
-        if mart == "risk_review_candidates" and not con.execute(f"select count(*) from marts.{mart}").fetchone()[0]:
-            continue  # the demo's Chinese partners are all listed: nothing for review
         labels = con.execute(f"select distinct dataset_label from marts.{mart}").fetchall()
         assert labels == [(f"SYNTHETIC demo data (seed {SEED}, {N_WORKS} works) — not real OpenAlex figures",)], mart
         sets = con.execute(f"select count(distinct definition_set) from marts.{mart}").fetchone()[0]
@@ -449,3 +448,89 @@ def test_the_sensitivity_truth_follows_each_definition_on_hand_made_works():
     assert eu_cn("eu27_uk_efta/concept_or_topic/default", "eu_cn_works_defence_linked") == 0
     assert eu_cn("eu27_uk_efta/concept_or_topic/wider_with_aspi_very_high", "eu_cn_works_defence_linked") == 1
     assert got["eu27_uk_efta/concept_or_topic/default"][f"europe_ai_works|EUROPE|{year}"] == 5
+
+
+# --- real affiliations: text evidence, traps, stripped institutions, an author listed twice, the review queue ------
+
+@pytest.fixture(scope="module")
+def affiliations(snapshot_run):
+    """What the generator planted (dagster_project/demo_data/plants.py), as the truth saved beside the snapshot."""
+    return snapshot_run["truth"]["affiliations"]
+
+
+def test_the_demo_plants_every_affiliation_phenomenon(snapshot_run, affiliations):
+    matched = [s for _work, s, _entity in affiliations["text_matches"]]
+    assert all(any(e.text in s for s in matched) for e in plants.TEXT_EVIDENCE), matched
+    assert {r["candidate_kind"] for r in affiliations["review_candidates"]} == {"institution", "affiliation_string"}
+    assert [r["eu_cn_works"] for r in affiliations["review_candidates"]] == [
+        c.hosts for c in plants.REVIEW_PARTNERS + plants.REVIEW_STRINGS]
+    assert affiliations["repeated_authors"] and affiliations["stripped"]
+    figures = snapshot_run["truth"]["figures"]
+    assert figures[f"eu_cn_works_with_pla_by_text_only|EUROPE|{SPAN}"] > 0
+    assert figures[f"eu_cn_works_defence_linked_by_text_only|EUROPE|{SPAN}"] > figures[
+        f"eu_cn_works_with_pla_by_text_only|EUROPE|{SPAN}"]  # one string names a defence-linked body, not a PLA one
+
+
+def test_the_text_matcher_finds_exactly_the_planted_names(con, affiliations):
+    """Every planted string naming a listed body is found (English name, alias, Chinese name, beside a resolved
+    string, on a work with a PLA partner anyway), and nothing else: no trap, and none of the demo's own strings
+    (each names its resolved institution, which its ROR id already matches)."""
+    rows = con.execute(
+        "select work_id, raw_affiliation_string, entity_id from intermediate.int_affiliation_risk_names_matched"
+    ).fetchall()
+    assert sorted(map(list, rows)) == affiliations["text_matches"]
+    # The traps reached the matcher: they are staged on Europe–China candidate works, and none was tagged.
+    traps = [t.text for group in plants.TRAPS for t in group]
+    seen = {r[0] for r in con.execute(
+        """select raw_affiliation_string from staging.stg_openalex__authorship_affiliations
+           semi join intermediate.int_works_eu_cn_candidates using (work_id)
+           where raw_affiliation_string in (select unnest(?))""", [traps]).fetchall()}
+    assert seen == set(traps)
+    assert not seen & {s for _w, s, _e in affiliations["text_matches"]}
+    # A work tagged on text alone says which string and which name tagged it.
+    unexplained = con.execute(
+        """select work_id from marts.fct_eu_cn_works
+           where (has_pla_by_text_only or has_defence_linked_by_text_only)
+             and not list_bool_or([r.match_path = 'affiliation_text' and r.affiliation_string is not null
+                                   for r in risk_reasons])"""
+    ).fetchall()
+    assert not unexplained
+
+
+def test_stripped_institution_objects_are_filled_from_the_institution_records(con, affiliations):
+    filled = con.execute(
+        """select work_id, institution_id, country_code from staging.stg_openalex__authorship_institutions
+           where is_country_filled"""
+    ).fetchall()
+    assert sorted([w, i] for w, i, _c in filled) == affiliations["stripped"]
+    # On one work every Chinese object was stripped (a PLA partner), on another every European one: without the
+    # fill neither would be a Europe–China work; with it both are, the PLA tag kept.
+    sides = {w: {c for w2, _i, c in filled if w2 == w} for w, _i, _c in filled}
+    assert {frozenset(s) for s in sides.values()} >= {frozenset({"CN"})}
+    eu_cn = dict(con.execute(
+        "select work_id, has_pla from marts.fct_eu_cn_works where work_id in (select unnest(?))", [list(sides)]
+    ).fetchall())
+    assert set(eu_cn) == set(sides) and all(eu_cn[w] for w, s in sides.items() if s == {"CN"})
+
+
+def test_an_author_listed_twice_on_a_work_counts_once(con, affiliations):
+    """No mart figure counts authorships; the per-work institution rows do (int_work_institutions_classified)."""
+    eu_cn = {r[0] for r in con.execute("select work_id from marts.fct_eu_cn_works").fetchall()}
+    rows = con.execute("select work_id, institution_id, authorships from intermediate.int_work_institutions_classified"
+                       " where work_id in (select unnest(?))", [sorted(eu_cn)]).fetchall()
+    got = {f"{w}|{i}": n for w, i, n in rows}
+    want = {k: n for k, n in affiliations["authorships"].items() if k.split("|")[0] in eu_cn}
+    assert got == want
+    repeated = {w for w, _author in affiliations["repeated_authors"]}
+    assert repeated and repeated <= eu_cn
+
+
+def test_the_review_queue_holds_exactly_the_planted_candidates(con, affiliations):
+    columns = ("candidate_kind", "candidate_key", "candidate_name", "ror_id", "matched_terms", "eu_cn_works",
+               "example_work_ids")
+    rows = con.execute(f"select {', '.join(columns)} from marts.risk_review_candidates").fetchall()
+
+    def ordered(candidates):
+        return sorted(candidates, key=lambda r: (r["candidate_kind"], r["candidate_key"]))
+
+    assert ordered(dict(zip(columns, r, strict=True)) for r in rows) == ordered(affiliations["review_candidates"])

@@ -8,7 +8,8 @@ and a newer partition, with the newer record changed: only the newest may count.
 figures' definition sets is planted too: the AI concept listed at score 0, below and at the assignment threshold,
 with and without an AI topic; Chinese partners ASPI rates very high that no list calls defence-linked; works
 whose only European institutions are Swiss or Norwegian, outside the narrower Europe (EU27 + UK). Authorships carry
-raw affiliation strings in each era's layout (`affiliations`).
+raw affiliation strings in each era's layout (`affiliations`), and a few works what real affiliations do (`plants`):
+PLA bodies named only in unresolved strings, traps, an author listed twice, unlisted military-sounding partners.
 
 `generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
 and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
@@ -25,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..study_definitions import dbt_vars
-from . import affiliations, study
+from . import affiliations, plants, study
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 7  # 7: raw affiliation strings on every authorship with institutions
+GENERATOR_VERSION = 8  # 7: raw affiliation strings; 8: what real affiliations do (plants.py)
 STUDY = study.load()
 PERIOD = STUDY.period
 EUROPE = STUDY.europe
@@ -38,7 +39,7 @@ AI_CONCEPT = STUDY.ai_concept
 DBT_VARS = dbt_vars(required=("ai_concept_min_score", "ai_broad_extra_subfield_id", "ai_definition", "ai_definitions",
                               "europe_definitions", "risk_list_variant", "risk_list_variants"))
 AI_CONCEPT_MIN_SCORE = float(DBT_VARS["ai_concept_min_score"])
-TUM_ROR = "https://ror.org/02kkvpp62"
+TUM_ROR = plants.LEFT_AS_DRAWN_ROR
 # Share of Europe–China works each European country takes part in (the UK near half, as MERICS found).
 EU_CN_COUNTRY_WEIGHTS = {
     "GB": 45, "DE": 12, "FR": 7, "NL": 5, "IT": 5, "CH": 5, "SE": 4, "ES": 3, "BE": 3, "NO": 3, "FI": 2,
@@ -100,6 +101,7 @@ class Pool:
     china: list[dict]
     other: list[dict]
     funders: dict[str, list[dict]] = field(default_factory=dict)
+    planted: list[dict] = field(default_factory=list)  # institutions only the plants use (plants.py)
 
     @classmethod
     def load(cls) -> Pool:
@@ -120,10 +122,10 @@ class Pool:
             rec = json.loads(line)
             key = "CN" if rec["country_code"] == "CN" else "EU" if rec["country_code"] in EUROPE or rec["country_code"] is None else "OTHER"
             funders[key].append(rec)
-        return cls(dict(europe), china, other, dict(funders))
+        return cls(dict(europe), china, other, dict(funders), plants.planted_institutions())
 
     def institutions(self) -> list[dict]:
-        return [i for group in self.europe.values() for i in group] + self.china + self.other
+        return [i for group in self.europe.values() for i in group] + self.china + self.other + self.planted
 
 
 def _ai_score(n: int, assigned: float) -> float:
@@ -133,11 +135,6 @@ def _ai_score(n: int, assigned: float) -> float:
     it. Taken from the work's number, not the random stream, so every other planted figure stays as it was."""
     below = round(AI_CONCEPT_MIN_SCORE * 0.4, 6)
     return {0: 0.0, 3: below, 6: AI_CONCEPT_MIN_SCORE, 7: below}.get(n % 10, assigned)
-
-
-def _public(inst: dict) -> dict:
-    """An institution as it appears inside a work's authorship."""
-    return {k: inst[k] for k in ("id", "display_name", "ror", "country_code", "type", "lineage")}
 
 
 class _Generator:
@@ -216,7 +213,7 @@ class _Generator:
                 {
                     "author_position": "middle",
                     "author": {"id": f"https://openalex.org/A{5_000_000_000 + n * 10 + k}", "display_name": f"Author {n}-{k}"},
-                    "institutions": [_public(i) for i in insts],
+                    "institutions": [plants.public(i) for i in insts],
                     "countries": sorted({i["country_code"] for i in insts}),
                 }
                 for k, insts in enumerate(authorships)
@@ -282,4 +279,5 @@ def generate_records(n_works: int, seed: int, pool: Pool | None = None) -> tuple
             stale["publication_year"] = 2019 if year != 2019 else 2020
             stale["language"] = "en"
             older.append(stale)
+    plants.plant(latest, gen.pool)
     return latest, older

@@ -21,6 +21,7 @@ from .generator import (
     TUM_ROR,
     Pool,
 )
+from .planted_affiliations import filled, institutions, records_by_id, text_tags
 
 CHINA = STUDY.china
 STUDY_AI_DEFINITION = str(DBT_VARS["ai_definition"])
@@ -65,11 +66,13 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     country_cn: dict[str, Counter] = defaultdict(Counter)
     links: Counter = Counter()
     pla = defence = security = dual_use = disclosed = china_funded = gov_funded = defence_prog = 0
+    pla_by_text_only = defence_by_text_only = 0
+    by_id = records_by_id(pool)
     for rec in latest:
         if not _in_scope(rec):
             continue
         year = str(rec["publication_year"])
-        insts = [i for a in rec["authorships"] for i in a["institutions"]]
+        insts = institutions(rec, by_id)
         countries = {i["country_code"] for i in insts}
         eu_countries = countries & EUROPE
         has_cn = bool(countries & CHINA)
@@ -85,10 +88,13 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
             continue
         eu_cn[year] += 1
         cn_insts = {i["id"] for i in insts if i["country_code"] in CHINA}
-        tags = set().union(*(tags_by_id.get(i, set()) for i in cn_insts))
+        by_institution = set().union(*(tags_by_id.get(i, set()) for i in cn_insts))
+        tags = by_institution | text_tags(rec)
         pla += "pla" in tags
         defence += "defence_linked" in tags
         security += "security_linked" in tags
+        pla_by_text_only += "pla" in tags - by_institution
+        defence_by_text_only += "defence_linked" in tags - by_institution
         dual_use += any(t["id"] == DUAL_USE_TOPIC["id"] for t in rec.get("topics") or [])
         for de in {i["id"] for i in insts if i["country_code"] == "DE"}:
             for cn in cn_insts:
@@ -138,9 +144,8 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     out[f"eu_cn_share_defence_linked|EUROPE|{span}"] = share(defence, total_eu_cn)
     out[f"eu_cn_share_with_pla|EUROPE|{span}"] = share(pla, total_eu_cn)
     out[f"eu_cn_works_security_linked|EUROPE|{span}"] = security
-    # The demo's partners are all resolved institutions: no tag rests on affiliation text alone.
-    out[f"eu_cn_works_with_pla_by_text_only|EUROPE|{span}"] = 0
-    out[f"eu_cn_works_defence_linked_by_text_only|EUROPE|{span}"] = 0
+    out[f"eu_cn_works_with_pla_by_text_only|EUROPE|{span}"] = pla_by_text_only
+    out[f"eu_cn_works_defence_linked_by_text_only|EUROPE|{span}"] = defence_by_text_only
     out[f"eu_cn_works_dual_use|EUROPE|{span}"] = dual_use
     out[f"eu_cn_works_funding_disclosed|EUROPE|{span}"] = disclosed
     out[f"share_china_funded_of_disclosed|EUROPE|{span}"] = share(china_funded, disclosed)
@@ -152,9 +157,9 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     return out
 
 
-def _work_facts(rec: dict, cn_funders: set[str]) -> dict:
+def _work_facts(rec: dict, cn_funders: set[str], by_id: dict[str, dict]) -> dict:
     """What one in-scope work says about its institutions: who is on it, the risk of its Chinese side, funding."""
-    insts = {i["id"]: i for a in rec["authorships"] for i in a["institutions"]}
+    insts = {i["id"]: i for i in institutions(rec, by_id)}
     europeans = {k: i for k, i in insts.items() if i["country_code"] in EUROPE}
     chinese = {k: i for k, i in insts.items() if i["country_code"] in CHINA}
     funder_ids = {g["funder"] for g in rec.get("grants") or []} | {f["id"] for f in rec.get("funders") or []}
@@ -176,16 +181,17 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
     profiles: dict[str, dict] = {}
     parents: dict[str, dict] = {}
     eu_cn_lineages: list[tuple[dict[str, set[str]], bool]] = []
+    by_id = records_by_id(pool)
     for rec in latest:
         if not _in_scope(rec):
             continue
-        facts = _work_facts(rec, cn_funders)
+        facts = _work_facts(rec, cn_funders, by_id)
         for inst_id in facts["europeans"]:
             ai_works[_short(inst_id)] += 1
         if not facts["chinese"] or not facts["europeans"]:
             continue
         chinese = {_short(k): v for k, v in facts["chinese"].items()}
-        tags = set().union(*(tags_by_id.get(k, set()) for k in chinese))
+        tags = set().union(*(tags_by_id.get(k, set()) for k in chinese)) | text_tags(rec)  # the work's, text included
         year = facts["year"]
         lineages: dict[str, set[str]] = {}  # profiled institution -> itself and its ancestors
         for inst_id, inst in facts["europeans"].items():
@@ -301,6 +307,14 @@ def definition_set_name(europe: str, ai: str, risk: str) -> str:
     return f"{europe.removeprefix('europe_')}/{ai}/{risk}"
 
 
+def text_evidence(rec: dict) -> dict[str, bool]:
+    """The risk flags a record gets from its affiliation strings alone (match path affiliation_text), by risk-list
+    variant and for PLA: those of the entities its planted strings name (planted_affiliations)."""
+    tags = text_tags(rec)
+    return {"pla": "pla" in tags, "default": "defence_linked" in tags,
+            "wider_with_aspi_very_high": bool(tags & {"defence_linked", "aspi_very_high"})}
+
+
 def expected_sensitivity_figures(records: list[dict], pool: Pool) -> dict[str, dict[str, float | None]]:
     """marts.sensitivity_figures as `definition_set -> {metric|scope|period -> value}`, every figure counted from
     the works (as in snapshot and demo mode). `records` are the latest version of each work; records of any
@@ -311,17 +325,19 @@ def expected_sensitivity_figures(records: list[dict], pool: Pool) -> dict[str, d
     years = [str(y) for y in range(PERIOD[0], PERIOD[1] + 1)]
     span = f"{PERIOD[0]}-{PERIOD[1]}"
     counts: dict[str, Counter] = defaultdict(Counter)  # definition set -> (figure, year) -> works
+    by_id = records_by_id(pool)
     for rec in records:
         year = rec.get("publication_year")
         year = int(year) if isinstance(year, float) and year.is_integer() else year  # real records: 2020.0
         if not (isinstance(year, int) and PERIOD[0] <= year <= PERIOD[1] and rec.get("language") == STUDY.language
                 and not rec.get("is_retracted") and not rec.get("is_paratext")):
             continue
-        insts = [i for a in rec.get("authorships") or [] for i in a.get("institutions") or [] if i]
+        insts = [filled(i, by_id) for a in rec.get("authorships") or [] for i in a.get("institutions") or [] if i]
         countries = {i.get("country_code") for i in insts}
         cn_ids = {i.get("id") for i in insts if i.get("country_code") in CHINA}
         has_cn = bool(countries & CHINA)
-        pla = any(risk.get(i, {}).get("pla") for i in cn_ids)
+        text = text_evidence(rec)
+        pla = any(risk.get(i, {}).get("pla") for i in cn_ids) or text["pla"]
         for ai, is_ai in ai_definitions(rec).items():
             if not is_ai:
                 continue
@@ -334,7 +350,7 @@ def expected_sensitivity_figures(records: list[dict], pool: Pool) -> dict[str, d
                     if has_europe and has_cn:
                         c["eu_cn", year] += 1
                         c["pla", year] += pla
-                        c["defence", year] += any(risk.get(i, {}).get(variant) for i in cn_ids)
+                        c["defence", year] += any(risk.get(i, {}).get(variant) for i in cn_ids) or text[variant]
 
     def share(num, den):
         return None if not den else num / den

@@ -8,7 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from .generator import GENERATOR_VERSION, Pool, generate_records
+from .planted_affiliations import expected_affiliations
 from .planted_truth import expected_figures, expected_institution_profiles
+from .plants import strip_for_snapshot
 
 
 def write_jsonl_gz(path: Path, records: list[dict]) -> int:
@@ -33,6 +35,7 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
             return cached
     pool = Pool.load()
     latest, older = generate_records(n_works, seed, pool)
+    latest = strip_for_snapshot(latest, pool)  # the truth below is worked out from the records as written
     by_partition: dict[str, list[dict]] = defaultdict(list)
     for rec in older + latest:
         by_partition[rec["updated_date"][:10]].append(rec)
@@ -56,7 +59,8 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
         entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
     (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
     truth = {"params": params, "records_written": len(latest) + len(older), "superseded": len(older),
-             "figures": expected_figures(latest, pool), "institutions": expected_institution_profiles(latest, pool)}
+             "figures": expected_figures(latest, pool), "institutions": expected_institution_profiles(latest, pool),
+             "affiliations": expected_affiliations(latest, pool)}
     truth_file.write_text(json.dumps(truth, indent=1, sort_keys=True))
     return truth
 
