@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
-from dagster_project.demo_data import planted_truth, plants
+from dagster_project.demo_data import planted_sensitivity, planted_truth, plants
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import DEMO_SEED_FOR_TESTS, DEMO_WORKS_FOR_TESTS
 
@@ -27,8 +27,10 @@ SEED = DEMO_SEED_FOR_TESTS
 YEARS = [str(y) for y in range(demo.PERIOD[0], demo.PERIOD[1] + 1)]
 SPAN = f"{demo.PERIOD[0]}-{demo.PERIOD[1]}"
 _VARS = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["vars"]
-# Every Europe × AI × risk-list definition named in the dbt vars.
-N_DEFINITION_SETS = len(_VARS["europe_definitions"]) * len(_VARS["ai_definitions"]) * len(_VARS["risk_list_variants"])
+# Every Europe × AI × risk-list definition named in the dbt vars, and each other risk evidence and country
+# attribution alone.
+N_DEFINITION_SETS = (len(_VARS["europe_definitions"]) * len(_VARS["ai_definitions"]) * len(_VARS["risk_list_variants"])
+                     + len(_VARS["risk_evidences"]) - 1 + len(_VARS["country_attributions"]) - 1)
 
 # docs/definitions.md's table of headline figures: metric -> (scopes, periods). "countries" = every European country.
 STUDY_METRICS = {
@@ -151,7 +153,8 @@ def test_every_mart_row_carries_the_dataset_label_and_definitions(snapshot_run, 
 
 def test_sensitivity_figures_cover_every_definition_set(con):
     sets = con.execute(
-        "select europe_definition, ai_definition, risk_list_variant from marts.sensitivity_figures group by all"
+        """select europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution
+           from marts.sensitivity_figures group by all"""
     ).fetchall()
     assert len(sets) == N_DEFINITION_SETS
     span = dict(con.execute(
@@ -167,7 +170,8 @@ def test_sensitivity_figures_cover_every_definition_set(con):
     defence = dict(con.execute(
         """select risk_list_variant, value from marts.sensitivity_figures
             where metric = 'eu_cn_works_defence_linked' and europe_definition = 'europe_eu27_uk_efta'
-              and ai_definition = 'concept_or_topic'"""
+              and ai_definition = 'concept_or_topic' and risk_evidence = 'with_affiliation_text'
+              and country_attribution = 'institutions'"""
     ).fetchall())
     assert defence["default"] <= defence["wider_with_aspi_very_high"]
 
@@ -341,23 +345,23 @@ def sensitivity_truth():
     deterministic), never from the warehouse."""
     pool = demo.Pool.load()
     latest, _older = demo.generate_records(N_WORKS, SEED, pool)
-    return {"latest": latest, "pool": pool, "figures": planted_truth.expected_sensitivity_figures(latest, pool)}
+    return {"latest": latest, "pool": pool, "figures": planted_sensitivity.expected_sensitivity_figures(latest, pool)}
 
 
 def test_the_generator_plants_what_makes_each_definition_set_differ(sensitivity_truth):
     latest, pool = sensitivity_truth["latest"], sensitivity_truth["pool"]
-    in_scope = [r for r in latest if planted_truth._in_scope(r)]
+    in_scope = [r for r in latest if planted_truth.in_scope(r)]
     eu_cn = [r for r in in_scope if _countries(r) & demo.EUROPE and _countries(r) & demo.STUDY.china]
     threshold = demo.AI_CONCEPT_MIN_SCORE
     kinds = {(bucket, ai_topic) for r in eu_cn
-             if (score := planted_truth._concept_score(r)) is not None
+             if (score := planted_sensitivity.concept_score(r)) is not None
              for bucket in [("zero" if score == 0 else "below" if score < threshold else "at_or_above")]
-             for ai_topic in [planted_truth.ai_definitions(r)["topic_only"]]}
+             for ai_topic in [planted_sensitivity.ai_definitions(r)["topic_only"]]}
     assert kinds == {(b, t) for b in ("zero", "below", "at_or_above") for t in (True, False)}, kinds
-    assert any(planted_truth._concept_score(r) == threshold for r in eu_cn), "no work sits on the threshold"
-    narrower = planted_truth._europes()["europe_eu27_uk"]
+    assert any(planted_sensitivity.concept_score(r) == threshold for r in eu_cn), "no work sits on the threshold"
+    narrower = planted_sensitivity.europes()["europe_eu27_uk"]
     assert any(not (_countries(r) & narrower) for r in eu_cn), "no Europe–China work outside the narrower Europe"
-    risk = planted_truth._risk_by_institution(pool)
+    risk = planted_sensitivity.risk_by_institution(pool)
     aspi_only = [r for r in eu_cn if not any(risk.get(i, {}).get("default") for i in _institution_ids(r))
                  and any(risk.get(i, {}).get("wider_with_aspi_very_high") for i in _institution_ids(r))]
     assert aspi_only, "no Europe–China work whose only risk partner is ASPI very high"
@@ -375,7 +379,8 @@ def test_every_sensitivity_figure_equals_the_planted_value(con, sensitivity_trut
     planted = sensitivity_truth["figures"]
     rows = con.execute(
         f"""select definition_set, {SENSITIVITY_KEY}, value, denominator_source, value_in_force, change_vs_in_force,
-                   europe_definition, ai_definition, risk_list_variant, is_definition_in_force
+                   europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+                   is_definition_in_force
             from marts.sensitivity_figures"""
     ).fetchall()
     got: dict[str, dict] = {}
@@ -383,10 +388,10 @@ def test_every_sensitivity_figure_equals_the_planted_value(con, sensitivity_trut
         assert key not in got.setdefault(name, {}), (name, key)
         got[name][key] = value
         assert source == "counted from the works", (name, key, source)
-        europe, ai, risk, is_in_force = parts
-        assert name == planted_truth.definition_set_name(europe, ai, risk)
-        assert is_in_force == (name == planted_truth.definition_set_in_force())
-        want_in_force = planted[planted_truth.definition_set_in_force()][key]
+        europe, ai, risk, evidence, attribution, is_in_force = parts
+        assert name == planted_sensitivity.definition_set_name(europe, ai, risk, evidence, attribution)
+        assert is_in_force == (name == planted_sensitivity.definition_set_in_force())
+        want_in_force = planted[planted_sensitivity.definition_set_in_force()][key]
         want_change = None if value is None or not want_in_force else (value - want_in_force) / want_in_force
         assert _same(in_force, want_in_force) and _same(change, want_change), (name, key, in_force, change)
     assert set(got) == set(planted) and len(planted) == N_DEFINITION_SETS
@@ -397,7 +402,7 @@ def test_every_sensitivity_figure_equals_the_planted_value(con, sensitivity_trut
     assert not wrong and not extra, (dict(list(wrong.items())[:10]), sorted(extra)[:10])
     # The set in force is the headline, and each dimension moves the figures (the planted data is not degenerate).
     headline = _headline(con)
-    in_force = planted[planted_truth.definition_set_in_force()]
+    in_force = planted[planted_sensitivity.definition_set_in_force()]
     assert all(_same(headline[k], v) for k, v in in_force.items() if k in headline)
 
     def figure(name, metric, scope="EUROPE"):
@@ -434,7 +439,7 @@ def test_the_sensitivity_truth_follows_each_definition_on_hand_made_works():
     threshold = demo.AI_CONCEPT_MIN_SCORE
     works = [work(1, 0.0, False, de, civil), work(2, threshold / 2, False, de, civil), work(3, threshold, False, de, aspi),
              work(4, None, True, ch, civil), work(5, 0.0, True, de, civil)]
-    got = planted_truth.expected_sensitivity_figures(works, pool)
+    got = planted_sensitivity.expected_sensitivity_figures(works, pool)
 
     def eu_cn(name, metric="eu_cn_works"):
         return got[name][f"{metric}|EUROPE|{SPAN}"]

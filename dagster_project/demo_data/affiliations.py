@@ -32,14 +32,15 @@ def places() -> dict[str, tuple[str, str]]:
         return {r["institution_id"]: (r["city"], r["country"]) for r in csv.DictReader(fh)}
 
 
-def _short(openalex_id: str) -> str:
-    return openalex_id.rstrip("/").rsplit("/", 1)[-1]
+def short_id(openalex_or_ror_id: str | None) -> str | None:
+    """The last path segment of an OpenAlex or ROR id URL ("I123", "05d2yfz11")."""
+    return openalex_or_ror_id.rstrip("/").rsplit("/", 1)[-1] if openalex_or_ror_id else None
 
 
 def string_for(inst: dict, n: int, k: int, place: tuple[str, str] | None = None) -> str:
     """The affiliation string of work `n`'s `k`th authorship at `inst`: department, name, city, country."""
     parent = (inst.get("lineage") or [inst["id"]])[0]  # a synthetic lab is where its parent is
-    city, country = place or places().get(_short(inst["id"])) or places().get(_short(parent)) or (None, None)
+    city, country = place or places().get(short_id(inst["id"])) or places().get(short_id(parent)) or (None, None)
     if inst.get("country_code") == "CN":
         country = CHINA_FORMS[(n + k) % len(CHINA_FORMS)]
     name = inst["display_name"].split(SYNTHETIC_SUFFIX)[0]

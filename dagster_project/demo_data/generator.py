@@ -37,7 +37,8 @@ YEARS = list(range(PERIOD[0] - 1, PERIOD[1] + 2))  # one year either side of the
 AI_CONCEPT = STUDY.ai_concept
 # The sensitivity dimensions the dbt vars name, beside the definitions in force (dbt/dbt_project.yml).
 DBT_VARS = dbt_vars(required=("ai_concept_min_score", "ai_broad_extra_subfield_id", "ai_definition", "ai_definitions",
-                              "europe_definitions", "risk_list_variant", "risk_list_variants"))
+                              "europe_definitions", "risk_list_variant", "risk_list_variants", "risk_evidence",
+                              "risk_evidences", "country_attribution", "country_attributions"))
 AI_CONCEPT_MIN_SCORE = float(DBT_VARS["ai_concept_min_score"])
 TUM_ROR = plants.LEFT_AS_DRAWN_ROR
 # Share of Europe–China works each European country takes part in (the UK near half, as MERICS found).

@@ -18,17 +18,13 @@ from functools import cache
 
 from ..settings import PROJECT_ROOT
 from ..study_definitions import countries_flagged, dbt_vars
-from .affiliations import strings_of
+from .affiliations import short_id, strings_of
 from .plants import REVIEW_PARTNERS, REVIEW_STRINGS, TEXT_EVIDENCE, review_partner_record
 from .study import load as load_study
 
 RISK_ENTITIES_SEED = PROJECT_ROOT / "seeds" / "risk_entities.csv"
 FILLED_FIELDS = ("display_name", "ror", "country_code", "type", "lineage")
 STUDY = load_study()
-
-
-def _short(openalex_id: str | None) -> str | None:
-    return openalex_id.rstrip("/").rsplit("/", 1)[-1] if openalex_id else None
 
 
 @cache
@@ -93,10 +89,10 @@ def expected_review_candidates(records: list[dict], by_id: dict[str, dict]) -> l
     rows = []
     for c in REVIEW_PARTNERS:
         partner = review_partner_record(c)["id"]
-        works = [_short(r["id"]) for r in candidates if any(i["id"] == partner for i in institutions(r, by_id))]
-        rows.append(("institution", _short(partner), c.name, c.terms, works))
+        works = [short_id(r["id"]) for r in candidates if any(i["id"] == partner for i in institutions(r, by_id))]
+        rows.append(("institution", short_id(partner), c.name, c.terms, works))
     for c in REVIEW_STRINGS:
-        works = [_short(r["id"]) for r in candidates
+        works = [short_id(r["id"]) for r in candidates
                  if any(s == c.name and not ids for a in r["authorships"] for s, ids in strings_of(a))]
         rows.append(("affiliation_string", c.key, c.name, c.terms, works))
     return [{"candidate_kind": kind, "candidate_key": key, "candidate_name": name, "ror_id": None,
@@ -112,19 +108,19 @@ def expected_affiliations(records: list[dict], pool) -> dict:
     by_id = records_by_id(pool)
     matches, stripped, repeated, authorships = [], [], [], {}
     for rec in records:
-        work = _short(rec["id"])
+        work = short_id(rec["id"])
         candidate = is_candidate(rec, by_id)
         if candidate:
             matches += [[work, s, entity] for s, entity in text_matches(rec)]
-        stripped += [[work, _short(i["id"])] for a in rec["authorships"] for i in a["institutions"]
+        stripped += [[work, short_id(i["id"])] for a in rec["authorships"] for i in a["institutions"]
                      if i.get("id") and not i.get("country_code")]
         ids = [(a.get("author") or {}).get("id") for a in rec["authorships"]]
-        repeated += [[work, _short(a)] for a in sorted({a for a in ids if a and ids.count(a) > 1})]
+        repeated += [[work, short_id(a)] for a in sorted({a for a in ids if a and ids.count(a) > 1})]
         if candidate:
             authors: dict[str, set[str]] = {}
             for k, a in enumerate(rec["authorships"]):
                 for inst in a["institutions"]:
-                    authors.setdefault(_short(inst["id"]), set()).add((a.get("author") or {}).get("id") or f"position {k}")
+                    authors.setdefault(short_id(inst["id"]), set()).add((a.get("author") or {}).get("id") or f"position {k}")
             authorships |= {f"{work}|{inst}": len(who) for inst, who in authors.items()}
     return {"text_matches": sorted(matches), "review_candidates": expected_review_candidates(records, by_id),
             "stripped": sorted(stripped), "repeated_authors": sorted(repeated), "authorships": authorships}

@@ -4,14 +4,12 @@ compare the marts with them exactly."""
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 
 from ..settings import PROJECT_ROOT
-from ..study_definitions import countries_flagged
+from .affiliations import short_id
 from .generator import (
     AI_CONCEPT,
-    AI_CONCEPT_MIN_SCORE,
     DBT_VARS,
     DEFENCE_PROGRAMME,
     DUAL_USE_TOPIC,
@@ -21,16 +19,12 @@ from .generator import (
     TUM_ROR,
     Pool,
 )
-from .planted_affiliations import filled, institutions, records_by_id, text_tags
+from .planted_affiliations import institutions, records_by_id, text_tags
 
 CHINA = STUDY.china
 STUDY_AI_DEFINITION = str(DBT_VARS["ai_definition"])
 STUDY_RISK_VARIANT = str(DBT_VARS["risk_list_variant"])
 RISK_ENTITIES_SEED = PROJECT_ROOT / "seeds" / "risk_entities.csv"
-
-
-def _short(openalex_or_ror_id: str | None) -> str | None:
-    return openalex_or_ror_id.rstrip("/").rsplit("/", 1)[-1] if openalex_or_ror_id else None
 
 
 def _is_ai(rec: dict) -> bool:
@@ -39,7 +33,7 @@ def _is_ai(rec: dict) -> bool:
     return AI_CONCEPT in concepts or STUDY.ai_subfield in subfields
 
 
-def _in_scope(rec: dict) -> bool:
+def in_scope(rec: dict) -> bool:
     return (
         PERIOD[0] <= rec["publication_year"] <= PERIOD[1]
         and rec.get("language") == STUDY.language
@@ -69,7 +63,7 @@ def expected_figures(latest: list[dict], pool: Pool) -> dict[str, float | None]:
     pla_by_text_only = defence_by_text_only = 0
     by_id = records_by_id(pool)
     for rec in latest:
-        if not _in_scope(rec):
+        if not in_scope(rec):
             continue
         year = str(rec["publication_year"])
         insts = institutions(rec, by_id)
@@ -174,7 +168,7 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
     """Per European institution on a Europe–China work (directly, as an authorship's institution), keyed by its
     short OpenAlex id: the figures of marts.institution_profiles, its Chinese partners (figures of
     marts.institution_partners) and, under `parents`, the lineage rollup of marts.agg_institution_parent_profiles."""
-    tags_by_id = {_short(i["id"]): set(i["tags"]) | set(i.get("inherited_tags") or []) for i in pool.china}
+    tags_by_id = {short_id(i["id"]): set(i["tags"]) | set(i.get("inherited_tags") or []) for i in pool.china}
     cn_funders = {f["id"] for f in pool.funders.get("CN", [])}
     years = range(PERIOD[0], PERIOD[1] + 1)
     ai_works: Counter = Counter()
@@ -183,21 +177,21 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
     eu_cn_lineages: list[tuple[dict[str, set[str]], bool]] = []
     by_id = records_by_id(pool)
     for rec in latest:
-        if not _in_scope(rec):
+        if not in_scope(rec):
             continue
         facts = _work_facts(rec, cn_funders, by_id)
         for inst_id in facts["europeans"]:
-            ai_works[_short(inst_id)] += 1
+            ai_works[short_id(inst_id)] += 1
         if not facts["chinese"] or not facts["europeans"]:
             continue
-        chinese = {_short(k): v for k, v in facts["chinese"].items()}
+        chinese = {short_id(k): v for k, v in facts["chinese"].items()}
         tags = set().union(*(tags_by_id.get(k, set()) for k in chinese)) | text_tags(rec)  # the work's, text included
         year = facts["year"]
         lineages: dict[str, set[str]] = {}  # profiled institution -> itself and its ancestors
         for inst_id, inst in facts["europeans"].items():
-            key = _short(inst_id)
+            key = short_id(inst_id)
             p = profiles.setdefault(key, {
-                "institution_ror": _short(inst["ror"]), "institution_name": inst["display_name"],
+                "institution_ror": short_id(inst["ror"]), "institution_name": inst["display_name"],
                 "country_code": inst["country_code"], "eu_cn_works": 0, "eu_cn_works_with_pla": 0,
                 "eu_cn_works_defence_linked": 0, "eu_cn_works_security_linked": 0, "china_funded_works": 0,
                 "dual_use_works": 0, "years": Counter(), "partners": {},
@@ -212,7 +206,7 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
             for cn_key in chinese:
                 partner = p["partners"].setdefault(cn_key, {"eu_cn_works": 0, "tags": sorted(tags_by_id.get(cn_key, set()))})
                 partner["eu_cn_works"] += 1
-            lineages[key] = {key} | {_short(a) for a in inst.get("lineage") or []}
+            lineages[key] = {key} | {short_id(a) for a in inst.get("lineage") or []}
         eu_cn_lineages.append((lineages, "defence_linked" in tags))
     # A parent is an ancestor of a profiled institution; it counts the works of every member (itself included).
     ancestors = {a for lineages, _ in eu_cn_lineages for key, lineage in lineages.items() for a in lineage - {key}}
@@ -240,146 +234,3 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
 
 
 # --- sensitivity figures: every Europe × AI × risk-list definition set the dbt vars name --------------------
-
-def _europes() -> dict[str, frozenset[str]]:
-    """Each Europe definition of var europe_definitions (the one in force first): its countries seed column."""
-    names = [STUDY.europe_definition] + [e for e in DBT_VARS["europe_definitions"] if e != STUDY.europe_definition]
-    return {e: frozenset(countries_flagged(e)) for e in names}
-
-
-def _concept_score(rec: dict) -> float | None:
-    scores = [c.get("score") for c in rec.get("concepts") or [] if c.get("id") == AI_CONCEPT]
-    scores = [s for s in scores if s is not None]
-    return max(scores) if scores else None
-
-
-def _subfields(topics: list[dict]) -> set[str]:
-    return {_short((t.get("subfield") or {}).get("id")) for t in topics if t}
-
-
-def ai_definitions(rec: dict) -> dict[str, bool]:
-    """Whether a work is an AI work under each AI definition of var ai_definitions (docs/definitions.md)."""
-    listed = any(c.get("id") == AI_CONCEPT for c in rec.get("concepts") or [])
-    score = _concept_score(rec)
-    subfields = _subfields(rec.get("topics") or [])
-    topic = STUDY.ai_subfield in subfields
-    rules = {
-        "concept_or_topic": listed or topic,
-        "concept_scored_or_topic": (score is not None and score > 0) or topic,
-        "concept_assigned_or_topic": (score is not None and score >= AI_CONCEPT_MIN_SCORE) or topic,
-        "concept_only": listed,
-        "topic_only": topic,
-        "primary_topic_only": STUDY.ai_subfield in _subfields([rec.get("primary_topic") or {}]),
-        "broad": listed or topic or str(DBT_VARS["ai_broad_extra_subfield_id"]) in subfields,
-    }
-    names = [STUDY_AI_DEFINITION] + [a for a in DBT_VARS["ai_definitions"] if a != STUDY_AI_DEFINITION]
-    unknown = [a for a in names if a not in rules]
-    if unknown:
-        raise ValueError(f"dbt/dbt_project.yml: ai_definitions names {', '.join(unknown)}, which the planted truth "
-                         f"does not know (known: {', '.join(rules)})")
-    return {a: rules[a] for a in names}
-
-
-def _aspi_very_high_rors() -> set[str]:
-    """ROR ids of risk-list entities ASPI rates "very high" (seeds/risk_entities.csv, column aspi_risk_level)."""
-    with RISK_ENTITIES_SEED.open(newline="", encoding="utf-8") as fh:
-        return {r["ror_id"] for r in csv.DictReader(fh) if r["ror_id"] and r["aspi_risk_level"].strip() == "very high"}
-
-
-def _risk_by_institution(pool: Pool) -> dict[str, dict[str, bool]]:
-    """Per Chinese pool institution: PLA, and defence-linked under each risk-list variant. The wider variant adds
-    the entities ASPI rates very high, found by the institution's own ROR id or an ancestor's (its lineage)."""
-    aspi = _aspi_very_high_rors()
-    ror_by_id = {i["id"]: _short(i.get("ror")) for i in pool.china}
-    out = {}
-    for inst in pool.china:
-        tags = set(inst["tags"]) | set(inst.get("inherited_tags") or [])
-        very_high = any(ror_by_id.get(x) in aspi for x in {inst["id"], *(inst.get("lineage") or [])})
-        defence = "defence_linked" in tags
-        out[inst["id"]] = {"pla": "pla" in tags, "default": defence, "wider_with_aspi_very_high": defence or very_high}
-    unknown = [v for v in DBT_VARS["risk_list_variants"] if v not in ("default", "wider_with_aspi_very_high")]
-    if unknown:
-        raise ValueError(f"dbt/dbt_project.yml: risk_list_variants names {', '.join(unknown)}, unknown to the planted truth")
-    return out
-
-
-def definition_set_name(europe: str, ai: str, risk: str) -> str:
-    return f"{europe.removeprefix('europe_')}/{ai}/{risk}"
-
-
-def text_evidence(rec: dict) -> dict[str, bool]:
-    """The risk flags a record gets from its affiliation strings alone (match path affiliation_text), by risk-list
-    variant and for PLA: those of the entities its planted strings name (planted_affiliations)."""
-    tags = text_tags(rec)
-    return {"pla": "pla" in tags, "default": "defence_linked" in tags,
-            "wider_with_aspi_very_high": bool(tags & {"defence_linked", "aspi_very_high"})}
-
-
-def expected_sensitivity_figures(records: list[dict], pool: Pool) -> dict[str, dict[str, float | None]]:
-    """marts.sensitivity_figures as `definition_set -> {metric|scope|period -> value}`, every figure counted from
-    the works (as in snapshot and demo mode). `records` are the latest version of each work; records of any
-    shape (real ones too) are read defensively."""
-    europes = _europes()
-    risk = _risk_by_institution(pool)
-    variants = [STUDY_RISK_VARIANT] + [v for v in DBT_VARS["risk_list_variants"] if v != STUDY_RISK_VARIANT]
-    years = [str(y) for y in range(PERIOD[0], PERIOD[1] + 1)]
-    span = f"{PERIOD[0]}-{PERIOD[1]}"
-    counts: dict[str, Counter] = defaultdict(Counter)  # definition set -> (figure, year) -> works
-    by_id = records_by_id(pool)
-    for rec in records:
-        year = rec.get("publication_year")
-        year = int(year) if isinstance(year, float) and year.is_integer() else year  # real records: 2020.0
-        if not (isinstance(year, int) and PERIOD[0] <= year <= PERIOD[1] and rec.get("language") == STUDY.language
-                and not rec.get("is_retracted") and not rec.get("is_paratext")):
-            continue
-        insts = [filled(i, by_id) for a in rec.get("authorships") or [] for i in a.get("institutions") or [] if i]
-        countries = {i.get("country_code") for i in insts}
-        cn_ids = {i.get("id") for i in insts if i.get("country_code") in CHINA}
-        has_cn = bool(countries & CHINA)
-        text = text_evidence(rec)
-        pla = any(risk.get(i, {}).get("pla") for i in cn_ids) or text["pla"]
-        for ai, is_ai in ai_definitions(rec).items():
-            if not is_ai:
-                continue
-            for europe, members in europes.items():
-                has_europe = bool(countries & members)
-                for variant in variants:
-                    c = counts[definition_set_name(europe, ai, variant)]
-                    c["europe", year] += has_europe
-                    c["cn", year] += has_cn
-                    if has_europe and has_cn:
-                        c["eu_cn", year] += 1
-                        c["pla", year] += pla
-                        c["defence", year] += any(risk.get(i, {}).get(variant) for i in cn_ids) or text[variant]
-
-    def share(num, den):
-        return None if not den else num / den
-
-    out = {}
-    for europe in europes:
-        for ai in ai_definitions({}):
-            for variant in variants:
-                name = definition_set_name(europe, ai, variant)
-                c = counts[name]
-                f: dict[str, float | None] = {}
-                for y in years:
-                    n = int(y)
-                    f[f"eu_cn_works|EUROPE|{y}"] = c["eu_cn", n]
-                    f[f"europe_ai_works|EUROPE|{y}"] = c["europe", n]
-                    f[f"europe_share_with_cn|EUROPE|{y}"] = share(c["eu_cn", n], c["europe", n])
-                    f[f"cn_share_with_europe|CN|{y}"] = share(c["eu_cn", n], c["cn", n])
-                total = {k: sum(c[k, int(y)] for y in years) for k in ("eu_cn", "europe", "cn", "pla", "defence")}
-                f[f"eu_cn_works|EUROPE|{span}"] = total["eu_cn"]
-                f[f"europe_ai_works|EUROPE|{span}"] = total["europe"]
-                f[f"europe_share_with_cn|EUROPE|{span}"] = share(total["eu_cn"], total["europe"])
-                f[f"cn_ai_works|CN|{span}"] = total["cn"]
-                f[f"cn_share_with_europe|CN|{span}"] = share(total["eu_cn"], total["cn"])
-                f[f"eu_cn_works_with_pla|EUROPE|{span}"] = total["pla"]
-                f[f"eu_cn_works_defence_linked|EUROPE|{span}"] = total["defence"]
-                f[f"eu_cn_share_defence_linked|EUROPE|{span}"] = share(total["defence"], total["eu_cn"])
-                out[name] = f
-    return out
-
-
-def definition_set_in_force() -> str:
-    return definition_set_name(STUDY.europe_definition, STUDY_AI_DEFINITION, STUDY_RISK_VARIANT)

@@ -24,12 +24,30 @@
     {{ return(items) }}
 {%- endmacro %}
 
-{# The readable name of a definition set: europe/ai/risk list, e.g. 'eu27_uk_efta/concept_or_topic/default'. #}
-{% macro definition_set_name(europe=none, ai=none, risk=none) -%}
+{% macro risk_evidences() -%}
+    {%- set items = [var('risk_evidence')] -%}
+    {%- for d in var('risk_evidences') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+    {{ return(items) }}
+{%- endmacro %}
+
+{% macro country_attributions() -%}
+    {%- set items = [var('country_attribution')] -%}
+    {%- for d in var('country_attributions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+    {{ return(items) }}
+{%- endmacro %}
+
+{# The readable name of a definition set: europe/ai/risk list, e.g. 'eu27_uk_efta/concept_or_topic/default', and
+   the risk evidence and country attribution when they are not the project's first (standard) ones, e.g.
+   '…/default/evidence=ror_and_lineage'. #}
+{% macro definition_set_name(europe=none, ai=none, risk=none, evidence=none, countries=none) -%}
     {%- set europe = europe or var('europe_definition') -%}
     {%- set ai = ai or var('ai_definition') -%}
     {%- set risk = risk or var('risk_list_variant') -%}
+    {%- set evidence = evidence or var('risk_evidence') -%}
+    {%- set countries = countries or var('country_attribution') -%}
     {{ europe | replace('europe_', '', 1) }}/{{ ai }}/{{ risk }}
+    {%- if evidence != var('risk_evidences')[0] %}/evidence={{ evidence }}{% endif %}
+    {%- if countries != var('country_attributions')[0] %}/countries={{ countries }}{% endif %}
 {%- endmacro %}
 
 {# The columns naming the definitions in force; every mart row carries them. #}

@@ -1,7 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'sensitivity_figures'}}}) }}
 -- sensitivity_figures holds every definition set, and its set in force gives the same figures as
 -- headline_figures. Returns the disagreements.
-{%- set n_sets = europe_definitions() | length * ai_definitions() | length * risk_list_variants() | length %}
+{%- set n_sets = europe_definitions() | length * ai_definitions() | length * risk_list_variants() | length
+    + risk_evidences() | length - 1 + country_attributions() | length - 1 %}
 with sensitivity as (
     select * from {{ ref('sensitivity_figures') }}
 ),

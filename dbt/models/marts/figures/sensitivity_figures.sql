@@ -1,11 +1,23 @@
 -- The main headline figures recomputed under every named definition set, side by side: each Europe definition
 -- (var europe_definitions) × AI definition (var ai_definitions) × risk-list variant (var risk_list_variants),
--- in one pass over the works. One row per (definition_set, metric, scope, period), with how far each figure moves
--- from the set in force. When the source is the API, only the set in force has denominators (the API's group_by
--- counts were fetched for it), and only if the API's filters can express its AI definition (no concept score).
+-- and each other risk evidence (var risk_evidences) and country attribution (var country_attributions) one at a
+-- time, the rest as in force; in one pass over the works. One row per (definition_set, metric, scope, period),
+-- with how far each figure moves from the set in force. When the source is the API, only the set in force has
+-- denominators (the API's group_by counts were fetched for it), and only if the API's filters can express its AI
+-- definition (no concept score); a wider country attribution than the fetch's has no complete numerators either.
 {%- set europe_defs = europe_definitions() %}
 {%- set ai_defs = ai_definitions() %}
 {%- set risk_variants = risk_list_variants() %}
+{%- set evidences = risk_evidences() %}
+{%- set attributions = country_attributions() %}
+{#- (europe, ai, risk list, evidence, attribution): the full cross of the first three under the evidence and
+    attribution in force, then each other evidence and attribution with everything else in force. #}
+{%- set sets = [] %}
+{%- for e in europe_defs %}{% for a in ai_defs %}{% for r in risk_variants %}
+{%- do sets.append((e, a, r, evidences[0], attributions[0])) %}
+{%- endfor %}{% endfor %}{% endfor %}
+{%- for ev in evidences[1:] %}{% do sets.append((europe_defs[0], ai_defs[0], risk_variants[0], ev, attributions[0])) %}{% endfor %}
+{%- for c in attributions[1:] %}{% do sets.append((europe_defs[0], ai_defs[0], risk_variants[0], evidences[0], c)) %}{% endfor %}
 with works as (
     select
         works.work_id,
@@ -15,36 +27,42 @@ with works as (
         works.has_ai_topic,
         works.has_ai_primary_topic,
         works.has_broad_ai_topic,
+        {%- for c in ['by_institutions', 'with_authorship_countries'] %}
         {%- for e in europe_defs %}
-        works.has_{{ e }},
+        works.has_{{ e }}_{{ c }},
         {%- endfor %}
-        works.has_cn,
-        coalesce(risk.has_pla, false) as has_pla,
-        coalesce(risk.has_defence_linked_default, false) as has_defence_linked_default,
-        coalesce(risk.has_defence_linked_wider, false) as has_defence_linked_wider
+        works.has_cn_{{ c }},
+        {%- endfor %}
+    {%- for path in ['institution', 'text'] %}
+    coalesce(risk.has_pla_by_{{ path }}, false) as has_pla_by_{{ path }},
+    coalesce(risk.has_defence_linked_default_by_{{ path }}, false) as has_defence_linked_default_by_{{ path }},
+    coalesce(risk.has_defence_linked_wider_by_{{ path }}, false) as has_defence_linked_wider_by_{{ path }}{{ ',' if not loop.last }}
+    {%- endfor %}
     from {{ ref('int_works_classified') }} as works
     left join {{ ref('int_work_risk_aggregated') }} as risk
         on works.work_id = risk.work_id
     where works.is_in_scope
         and (works.has_ai_concept or works.has_ai_topic or works.has_ai_primary_topic or works.has_broad_ai_topic)
-        and (works.has_cn {% for e in europe_defs %} or works.has_{{ e }}{% endfor %})
+        and (
+            works.has_cn_with_authorship_countries {% for e in europe_defs %}
+            or works.has_{{ e }}_with_authorship_countries{% endfor %}
+        )
 ),
 
 definition_sets as (
-    {%- for e in europe_defs %}{% for a in ai_defs %}{% for r in risk_variants %}
+    {%- for e, a, r, ev, c in sets %}
     select
-        '{{ definition_set_name(e, a, r) }}' as definition_set,
+        '{{ definition_set_name(e, a, r, ev, c) }}' as definition_set,
         '{{ e }}' as europe_definition,
         '{{ a }}' as ai_definition,
         '{{ r }}' as risk_list_variant,
-        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition')
-            and r == var('risk_list_variant')) else 'false' }} as is_definition_in_force,
+        '{{ ev }}' as risk_evidence,
+        '{{ c }}' as country_attribution,
+        {{ 'true' if (e == var('europe_definition') and a == var('ai_definition') and r == var('risk_list_variant')
+            and ev == var('risk_evidence') and c == var('country_attribution')) else 'false' }} as is_definition_in_force,
         {{ 'true' if ai_definition_follows_api_counts(a) else 'false' }} as ai_follows_api_counts,
-        {{ 'true' if ai_definition_within_api_fetch(a) else 'false' }} as ai_within_api_fetch
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        -- The API fetch asks for works by their institutions' countries: a wider attribution is not all fetched.
+        {{ 'true' if ai_definition_within_api_fetch(a) and c == 'institutions' else 'false' }} as ai_within_api_fetch
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -63,16 +81,30 @@ flagged as (
             when '{{ a }}' then {{ is_ai_work(a) }}
             {%- endfor %}
         end as is_ai,
-        case definition_sets.europe_definition
+        case
+            {%- for c in ['by_institutions', 'with_authorship_countries'] %}
             {%- for e in europe_defs %}
-            when '{{ e }}' then works.has_{{ e }}
+            when definition_sets.europe_definition = '{{ e }}'
+                and definition_sets.country_attribution {{ "=" if c == 'by_institutions' else "<>" }} 'institutions'
+                then works.has_{{ e }}_{{ c }}
+            {%- endfor %}
             {%- endfor %}
         end as has_europe,
-        works.has_cn,
-        works.has_pla,
+        case when definition_sets.country_attribution = 'institutions' then works.has_cn_by_institutions
+            else works.has_cn_with_authorship_countries
+        end as has_cn,
+        works.has_pla_by_institution
+        or (definition_sets.risk_evidence = 'with_affiliation_text' and works.has_pla_by_text) as has_pla,
         case definition_sets.risk_list_variant
             {%- for r in risk_variants %}
-            when '{{ r }}' then {{ defence_flag_for_variant(r, 'works.has_defence_linked_default', 'works.has_defence_linked_wider') }}
+            when '{{ r }}'
+                then {{ defence_flag_for_variant(r, 'works.has_defence_linked_default_by_institution',
+                'works.has_defence_linked_wider_by_institution') }}
+                    or (
+                        definition_sets.risk_evidence = 'with_affiliation_text'
+                        and {{ defence_flag_for_variant(r, 'works.has_defence_linked_default_by_text',
+                        'works.has_defence_linked_wider_by_text') }}
+                    )
             {%- endfor %}
         end as has_defence_linked
     from works
@@ -180,6 +212,8 @@ span as (
         europe_definition,
         ai_definition,
         risk_list_variant,
+        risk_evidence,
+        country_attribution,
         is_definition_in_force,
         denominator_source,
         numerator_source,
@@ -193,80 +227,91 @@ span as (
             as eu_cn_works_defence_linked
     from per_year
     group by
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
-        numerator_source,
-        numerator_source
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source, numerator_source
 ),
 
 long as (
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
     from per_year
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
     from per_year
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from per_year
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from per_year
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
     from span
     union all
     select
-        definition_set, europe_definition, ai_definition, risk_list_variant, is_definition_in_force, denominator_source,
+        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
+        is_definition_in_force, denominator_source,
         numerator_source,
         'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
     from span

@@ -40,8 +40,8 @@ institution_hits as (
     select
         'institution' as candidate_kind,
         unlisted_partners.institution_id as candidate_key,
-        any_value(unlisted_partners.institution_name) as candidate_name,
-        any_value(unlisted_partners.ror_id) as ror_id,
+        min(unlisted_partners.institution_name) as candidate_name,
+        min(unlisted_partners.ror_id) as ror_id,
         list_sort(list_distinct(list(terms.term))) as matched_terms,
         count(distinct unlisted_partners.work_id) as eu_cn_works,
         list_sort(list_distinct(list(unlisted_partners.work_id)))[1:5] as example_work_ids
@@ -84,7 +84,7 @@ string_hits as (
     select
         'affiliation_string' as candidate_kind,
         trim(unresolved_strings.padded) as candidate_key,
-        any_value(unresolved_strings.raw_affiliation_string) as candidate_name,
+        min(unresolved_strings.raw_affiliation_string) as candidate_name,
         null::varchar as ror_id,
         list_sort(list_distinct(list(terms.term))) as matched_terms,
         count(distinct unresolved_strings.work_id) as eu_cn_works,
