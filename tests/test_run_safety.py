@@ -282,12 +282,20 @@ def test_make_passes_values_as_data_never_as_shell_code(tmp_path):
 
 # --- a full disk ----------------------------------------------------------------------------------------------------
 
+def _bytes_under(*folders: Path) -> int:
+    return sum(f.lstat().st_size for folder in folders for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+
+
 @pytest.fixture
-def small_disk(tmp_path):
-    """A 48 MiB file system of its own (tmpfs; needs root, as CI and this machine run)."""
+def small_disk(tmp_path, demo_run):
+    """A file system of its own (tmpfs; needs root, as CI and this machine run), sized to hold a copy of the
+    session's run with 16 MiB to spare, so the demo can grow without the copy itself filling it."""
+    settings = demo_run["settings"]
+    size_mib = _bytes_under(settings.warehouse_path.parent, settings.raw_dir) // 2**20 + 16
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small file system here: {done.stderr.strip()}")
     try:
