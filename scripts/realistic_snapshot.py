@@ -6,7 +6,7 @@ study's universe, some of those carrying planted figures.
   the rest are kept as they are (10–20 KB of JSON a line); id, DOI, year, dates and institutions are fresh.
 * About 1.5 % of the lines are the demo generator's works (`dagster_project.demo_data`), most of them AI works
   of the study's years, with the real templates' other fields added around them: they carry the planted figures
-  (`truth.json`, computed by the demo generator from those works alone) and their superseded older versions.
+  (`truth.json`, computed by the tests' planted truth from those works alone) and their superseded older versions.
 * The other lines are works of other fields (the AI concept and AI topics stripped) in the study's years, or
   works of any field in other years: they are outside the universe and change no figure.
 
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dagster_project.demo_data import generator as demo  # noqa: E402
-from dagster_project.demo_data.planted_truth import expected_figures  # noqa: E402
 from dagster_project.demo_data.snapshot import write_jsonl_gz  # noqa: E402
 from dagster_project.ingest.raw_schema import COLUMNS  # noqa: E402
+from tests.planted.planted_truth import expected_figures  # noqa: E402  (a dev script: the tests' oracle)
 
 SAMPLES = ROOT / "tests" / "fixtures" / "openalex" / "samples"
 VERSION = 1

@@ -201,12 +201,17 @@ def demo_run(tmp_path_factory, session_monkeypatch):
     root = tmp_path_factory.mktemp("demo_run")
     set_warehouse_env(session_monkeypatch, root)
     from dagster_project.definitions import defs
+    from dagster_project.demo_data.snapshot import GENERATED
     from dagster_project.settings import load_settings
+    from tests.planted import truth_of
 
     instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     docs = defs.resolve_job_def("docs").execute_in_process(instance=instance, raise_on_error=False) if result.success else None
-    return {"result": result, "docs_result": docs, "root": root, "settings": pinned(load_settings(), root)}
+    settings = pinned(load_settings(), root)
+    if (settings.raw_dir / "demo" / "snapshot" / GENERATED).is_file():
+        truth_of(settings.raw_dir / "demo" / "snapshot")  # truth.json beside the snapshot, for the tests to read
+    return {"result": result, "docs_result": docs, "root": root, "settings": settings}
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,10 @@ import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
-from dagster_project.demo_data import planted_sensitivity, planted_truth, plants
+from dagster_project.demo_data import plants
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import DEMO_SEED_FOR_TESTS, DEMO_WORKS_FOR_TESTS
+from tests.planted import planted_sensitivity, planted_truth
 
 N_WORKS = DEMO_WORKS_FOR_TESTS
 SEED = DEMO_SEED_FOR_TESTS

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dagster_project.demo_data import generator as demo
-from dagster_project.demo_data import planted_truth
+from tests.planted import planted_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt"

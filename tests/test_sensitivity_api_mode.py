@@ -4,7 +4,7 @@ OpenAlex stand-in (real HTTP, real pyalex, real fixture records plus demo works)
 The API's group_by counts are fetched for the definitions in force only, and the API's filters cannot express a
 concept-score AI definition, so only the set in force may take its denominators from them; every other set says
 its denominators are not available rather than mixing counts of two populations. Every figure is checked against
-what the stand-in holds, worked out in plain Python (demo_data.planted_sensitivity), never read back from the warehouse.
+what the stand-in holds, worked out in plain Python (tests/planted/planted_sensitivity.py), never read back from the warehouse.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import duckdb
 import pytest
 
 from dagster_project.demo_data import generator as demo
-from dagster_project.demo_data import planted_sensitivity
 from tests.conftest import pinned, set_warehouse_env, up_to_publish
+from tests.planted import planted_sensitivity
 
 sys.path.insert(0, str(Path(__file__).parent))
 from openalex_standin import StandIn, load_dataset  # noqa: E402

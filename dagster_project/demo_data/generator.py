@@ -12,7 +12,7 @@ raw affiliation strings in each era's layout (`affiliations`), and a few works w
 PLA bodies named only in unresolved strings, traps, an author listed twice, unlisted military-sounding partners.
 
 `generate_records` makes the records; `snapshot.generate_snapshot` writes them in the 2026 snapshot layout,
-and `planted_truth` works out the figures planted in them. Europe, the period and the AI concept come from the
+and the tests (tests/planted) work out the figures planted in them. Europe, the period and the AI concept come from the
 study's definitions (`study.load()`: dbt vars and the countries seed).
 """
 

@@ -11,7 +11,7 @@
   of the API tests filters on the objects it serves.
 Hosts are Europe–China AI works of the study, taken in order, one phenomenon each, never one of TU Munich's (left as
 drawn: the study follows its links, and its page, the top-ranked, is the report's worked example); what each string
-names is stated here, and planted_affiliations works the expected figures out from it.
+names is stated here, and the tests (tests/planted/planted_affiliations.py) work the expected figures out from it.
 """
 
 from __future__ import annotations

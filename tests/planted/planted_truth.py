@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from ..settings import PROJECT_ROOT
-from .affiliations import short_id
-from .generator import (
+from dagster_project.demo_data.affiliations import short_id
+from dagster_project.demo_data.generator import (
     AI_CONCEPT,
     DBT_VARS,
     DEFENCE_PROGRAMME,
@@ -19,6 +18,8 @@ from .generator import (
     TUM_ROR,
     Pool,
 )
+from dagster_project.settings import PROJECT_ROOT
+
 from .planted_affiliations import institutions, records_by_id, text_tags
 
 CHINA = STUDY.china

@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 
-from ..study_definitions import countries_flagged
-from .affiliations import short_id
-from .generator import AI_CONCEPT, AI_CONCEPT_MIN_SCORE, DBT_VARS, PERIOD, STUDY, Pool
+from dagster_project.demo_data.affiliations import short_id
+from dagster_project.demo_data.generator import AI_CONCEPT, AI_CONCEPT_MIN_SCORE, DBT_VARS, PERIOD, STUDY, Pool
+from dagster_project.study_definitions import countries_flagged
+
 from .planted_affiliations import filled, records_by_id, text_tags
 from .planted_truth import CHINA, RISK_ENTITIES_SEED, STUDY_AI_DEFINITION, STUDY_RISK_VARIANT
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import csv
 from functools import cache
 
-from ..settings import PROJECT_ROOT
-from ..study_definitions import countries_flagged, dbt_vars
-from .affiliations import short_id, strings_of
-from .plants import REVIEW_PARTNERS, REVIEW_STRINGS, TEXT_EVIDENCE, review_partner_record
-from .study import load as load_study
+from dagster_project.demo_data.affiliations import short_id, strings_of
+from dagster_project.demo_data.plants import REVIEW_PARTNERS, REVIEW_STRINGS, TEXT_EVIDENCE, review_partner_record
+from dagster_project.demo_data.study import load as load_study
+from dagster_project.settings import PROJECT_ROOT
+from dagster_project.study_definitions import countries_flagged, dbt_vars
 
 RISK_ENTITIES_SEED = PROJECT_ROOT / "seeds" / "risk_entities.csv"
 FILLED_FIELDS = ("display_name", "ror", "country_code", "type", "lineage")
