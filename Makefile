@@ -73,10 +73,10 @@ test: lint $(CHROMIUM)
 test-fast: $(STAMP_TEST)
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not slow" -q
 
-## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars)
+## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars) and the example queries
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check dagster_project tests scripts superset
-	$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 2
+	$(BIN)/sqlfluff lint dbt/models dbt/tests dbt/macros docs/queries --processes 2
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(INSTANCE_YAML)

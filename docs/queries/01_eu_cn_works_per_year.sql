@@ -9,6 +9,6 @@ select
     round(max(value) filter (where metric = 'cn_share_with_europe'), 4) as cn_share_with_europe
 from marts.headline_figures
 where scope in ('EUROPE', 'CN')
-  and period not like '%-%'
+    and period not like '%-%'
 group by period
 order by period;

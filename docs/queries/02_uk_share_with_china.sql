@@ -9,4 +9,4 @@ select
     denominator_source
 from marts.agg_country_year
 where scope in ('GB', 'DE', 'FR')
-order by scope = 'GB' desc, scope, publication_year;
+order by scope = 'GB' desc, scope asc, publication_year asc;

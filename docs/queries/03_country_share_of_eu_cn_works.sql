@@ -16,4 +16,4 @@ select
 from works
 cross join total
 group by works.country_code
-order by eu_cn_works_with_country desc, works.country_code;
+order by eu_cn_works_with_country desc, works.country_code asc;

@@ -13,7 +13,7 @@ select
     risk_reasons_text
 from marts.dim_institutions
 where is_chinese
-  and (is_pla or is_defence_linked)
-  and eu_cn_works > 0
-order by eu_cn_works desc, institution_name
+    and (is_pla or is_defence_linked)
+    and eu_cn_works > 0
+order by eu_cn_works desc, institution_name asc
 limit 25;

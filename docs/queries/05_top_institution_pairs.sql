@@ -9,5 +9,5 @@ select
     first_year,
     last_year
 from marts.agg_institution_links
-order by eu_cn_works desc, european_institution_name, chinese_institution_name
+order by eu_cn_works desc, european_institution_name asc, chinese_institution_name asc
 limit 20;

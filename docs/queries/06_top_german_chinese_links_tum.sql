@@ -17,5 +17,5 @@ select
 from marts.agg_institution_links as links
 cross join typed
 where links.european_country_code = 'DE'
-  and links.rank_in_country <= 10
+    and links.rank_in_country <= 10
 order by links.rank_in_country;

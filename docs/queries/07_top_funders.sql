@@ -13,5 +13,5 @@ select
     count(distinct work_id) filter (where is_defence_programme) as defence_programme_works
 from marts.fct_work_funding
 group by all
-order by eu_cn_works desc, funder_name
+order by eu_cn_works desc, funder_name asc
 limit 20;

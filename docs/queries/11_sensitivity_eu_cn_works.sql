@@ -9,6 +9,6 @@ select
     value
 from marts.sensitivity_figures
 where metric in ('eu_cn_works', 'eu_cn_share_defence_linked')
-  and scope = 'EUROPE'
-  and period like '%-%'
-order by metric, is_definition_in_force desc, definition_set;
+    and scope = 'EUROPE'
+    and period like '%-%'
+order by metric asc, is_definition_in_force desc, definition_set asc;

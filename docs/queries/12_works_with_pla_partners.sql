@@ -10,5 +10,5 @@ select
     risk_reasons_text
 from marts.fct_eu_cn_works
 where has_pla or has_defence_linked
-order by publication_year desc, work_id
+order by publication_year desc, work_id asc
 limit 50;

@@ -25,4 +25,4 @@ select
     dual_use_works,
     rank_by_defence_linked_works
 from marts.institution_profiles
-where institution_ror = (select ror_id from typed);
+where institution_ror = (select typed.ror_id from typed);

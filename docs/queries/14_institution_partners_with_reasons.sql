@@ -20,10 +20,10 @@ select
     partners.newest_works[1].title as newest_title,
     partners.newest_works[1].doi as newest_doi
 from marts.institution_partners as partners
-where partners.institution_ror = (select ror_id from typed)
+where partners.institution_ror = (select typed.ror_id from typed)
 order by
     case partners.partner_risk_level
         when 'pla' then 1 when 'defence_linked' then 2 when 'security_linked' then 3 when 'listed' then 4 else 5
     end,
     partners.eu_cn_works desc,
-    partners.partner_name;
+    partners.partner_name asc;

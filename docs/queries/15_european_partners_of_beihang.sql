@@ -17,5 +17,5 @@ select
     last_year,
     via_partners
 from marts.agg_risk_entity_partners
-where entity_ror = (select ror_id from typed)
-order by eu_cn_works desc, institution_name;
+where entity_ror = (select typed.ror_id from typed)
+order by eu_cn_works desc, institution_name asc;

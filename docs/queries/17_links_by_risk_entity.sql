@@ -17,7 +17,11 @@ select
 from links
 inner join marts.fct_institution_eu_cn_works as works
     on links.european_institution_id = works.institution_id
-    and list_contains(list_transform(works.chinese_institutions, lambda c: c.institution_id), links.chinese_institution_id)
+        -- `c` is the lambda's parameter (a struct of the list), which sqlfluff takes for a table.
+        and list_contains(
+            list_transform(works.chinese_institutions, lambda c: c.institution_id), -- noqa: RF01
+            links.chinese_institution_id
+        )
 group by links.european_institution_id, links.chinese_risk_entity_id
-order by eu_cn_works desc, european_institution_name, chinese_risk_entity_name
+order by eu_cn_works desc, european_institution_name asc, chinese_risk_entity_name asc
 limit 25;

@@ -22,4 +22,4 @@ select
     )) as text_evidence
 from marts.fct_eu_cn_works
 where has_pla_by_text_only or has_defence_linked_by_text_only
-order by publication_year desc, work_id;
+order by publication_year desc, work_id asc;
