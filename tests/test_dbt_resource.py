@@ -26,11 +26,13 @@ def test_a_build_goes_to_the_database_named_on_its_command_line_and_leaves_this_
     names = [event.raw_event["info"]["name"] for event in invocation.stream_raw_events()]
     assert invocation.is_successful()
     assert invocation.process.args[0].endswith("/warehouse-dbt")  # a dbt process, the venv's own (dbt_executable.py)
-    assert "LogSeedResult" in names and "LogTestResult" in names  # what dagster-dbt turns into Dagster events
+    assert "LogSeedResult" in names  # what dagster-dbt turns into Dagster events
+    assert "LogTestResult" in names
     assert (invocation.target_path / "run_results.json").is_file()
     with duckdb.connect(str(build_path), read_only=True) as con:
         assert con.execute("select count(*) from reference.countries").fetchone()[0] > 0
-    assert dict(os.environ) == env_before and os.getcwd() == cwd_before
+    assert dict(os.environ) == env_before
+    assert os.getcwd() == cwd_before
 
 
 def test_a_dbt_error_fails_the_invocation_with_dbt_s_message(tmp_path, monkeypatch):
@@ -90,7 +92,8 @@ def test_update_warehouse_builds_incrementally_and_every_test_but_the_seeds_own_
     result = rerun["result"]
     assert result.success
     args = _dbt_build_args(result)
-    assert not args.get("full_refresh") and "resource_type:seed" in " ".join(args.get("exclude") or [])
+    assert not args.get("full_refresh")
+    assert "resource_type:seed" in " ".join(args.get("exclude") or [])
     manifest = resources.dbt_manifest()
     from dagster_project.assets.dbt_fingerprints import tests_seeds_only
 

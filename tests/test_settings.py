@@ -50,22 +50,28 @@ def test_a_bad_setting_is_one_sentence_naming_it_and_what_is_allowed(env, names,
     with pytest.raises(SettingsError) as raised:
         load_settings(env)
     message = str(raised.value)
-    assert names in message and allowed in message
+    assert names in message
+    assert allowed in message
     assert "\n" not in message
 
 
 def test_good_settings_load_with_their_defaults(tmp_path):
     settings = load_settings({"OPENALEX_SOURCE": "snapshot", "OPENALEX_SNAPSHOT_DIR": str(tmp_path),
                               "PUBLISH_MAX_SHRINK": "0.5", "PUBLISH_ALLOW_SHRINK": "1"})
-    assert settings.source == "snapshot" and settings.snapshot_dir == tmp_path
-    assert settings.publish_max_shrink == 0.5 and settings.publish_allow_shrink
-    assert load_settings({}).source == "demo" and load_settings({}).demo_works == 20000
+    assert settings.source == "snapshot"
+    assert settings.snapshot_dir == tmp_path
+    assert settings.publish_max_shrink == 0.5
+    assert settings.publish_allow_shrink
+    assert load_settings({}).source == "demo"
+    assert load_settings({}).demo_works == 20000
     assert load_settings({"OPENALEX_API_KEY": "k"}).source == "api"
     sized = load_settings({"RAW_MAX_LINE_BYTES": "3MiB", "OPENALEX_API_URL": " http://127.0.0.1:8765/ ",
                            "OPENALEX_EMAIL": "analyst@example.org"})
-    assert sized.raw_max_line_bytes == 3 * 2**20 and sized.api_url == "http://127.0.0.1:8765"
+    assert sized.raw_max_line_bytes == 3 * 2**20
+    assert sized.api_url == "http://127.0.0.1:8765"
     assert sized.email == "analyst@example.org"
-    assert load_settings({}).raw_max_line_bytes == 2_000_000 and load_settings({}).api_url == "https://api.openalex.org"
+    assert load_settings({}).raw_max_line_bytes == 2_000_000
+    assert load_settings({}).api_url == "https://api.openalex.org"
 
 
 def test_the_api_key_never_appears_in_a_settings_message():
