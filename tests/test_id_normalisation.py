@@ -1,37 +1,69 @@
-"""The dbt macros that normalise OpenAlex and ROR ids, on the forms real records and analysts give them
-(run through dbt itself: `dbt show --inline`)."""
+"""The ROR-id rule on one table of cases (tests/fixtures/ror_id_cases.csv: the forms real records and analysts give,
+and what must be rejected): the Python rule (dagster_project/lib/ror_id.py, read by the profile CLI and the seed
+builder) and dbt's macro agree with the table case by case. The dbt side is run through dbt itself (`dbt show
+--inline`), together with the OpenAlex-id macro."""
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 
+from dagster_project.lib.ror_id import normalise_ror_id
 from tests.conftest import dbt_build_path, run_dbt
 
-pytestmark = pytest.mark.slow  # dbt show
+CASES_FILE = Path(__file__).parent / "fixtures" / "ror_id_cases.csv"
 
-CASES = [  # (as given, ror_short_id, openalex_short_id)
-    ("https://ror.org/https://ror.org/01t3wyv61", "01t3wyv61", "01t3wyv61"),  # doubled prefix, real 2025-11 snapshot lines
-    ("https://ror.org/02kkvpp62", "02kkvpp62", "02kkvpp62"),
-    ("https://ror.org/02kkvpp62/", "02kkvpp62", "02kkvpp62"),
-    ("02KKVPP62", "02kkvpp62", "02KKVPP62"),
-    (" https://ror.org/02kkvpp62 ", "02kkvpp62", "02kkvpp62 "),
-    ("", None, None),
-    ("https://openalex.org/W2741809807", None, "W2741809807"),
-    ("W2741809807", None, "W2741809807"),
+
+def ror_cases() -> list[dict[str, str]]:
+    with CASES_FILE.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_case_table_holds_accepted_and_rejected_forms_with_a_reason_each():
+    cases = ror_cases()
+    assert len({c["input"] for c in cases}) == len(cases)
+    assert all(c["why"] for c in cases)
+    accepted = [c for c in cases if c["expected"]]
+    assert len(accepted) >= 10 and len(cases) - len(accepted) >= 15
+    assert all(normalise_ror_id(c["expected"]) == c["expected"] for c in accepted)  # a bare id stays as it is
+
+
+@pytest.mark.parametrize("case", ror_cases(), ids=lambda c: c["why"])
+def test_python_reads_each_ror_id_form_as_the_table_says(case):
+    assert normalise_ror_id(case["input"]) == (case["expected"] or None)
+
+
+OPENALEX_CASES = [  # (as given, openalex_short_id)
+    ("https://openalex.org/W2741809807", "W2741809807"),
+    ("W2741809807", "W2741809807"),
+    ("https://ror.org/02kkvpp62/", "02kkvpp62"),
+    ("", None),
 ]
 
 
-def test_ror_and_openalex_ids_normalise_from_every_form_they_arrive_in(tmp_path, monkeypatch):
-    values = ", ".join("('" + given.replace("'", "''") + "')" for given, _, _ in CASES)
+@pytest.mark.slow  # dbt show
+def test_dbt_reads_each_ror_id_form_as_the_table_says_and_openalex_ids_by_their_tail(tmp_path, monkeypatch):
+    # The table is read by DuckDB itself, so nothing from it is pasted into the SQL.
+    path = str(CASES_FILE)
+    assert "'" not in path
+    openalex = ", ".join("('" + given.replace("'", "''") + "')" for given, _ in OPENALEX_CASES)
     sql = (
-        "select given, {{ ror_short_id('given') }} as ror_id, {{ openalex_short_id('given') }} as short_id "
-        f"from (values {values}) as t(given)"
+        "select 'ror' as kind, input as given, {{ ror_short_id('input') }} as normalised "
+        f"from read_csv('{path}', header = true, all_varchar = true) "
+        "union all "
+        "select 'openalex', given, {{ openalex_short_id('given') }} "
+        f"from (values {openalex}) as t (given)"
     )
+    cases = ror_cases()
     invocation, events = run_dbt(dbt_build_path(monkeypatch, tmp_path), "show", "--inline", sql,
-                                 "--limit", str(len(CASES)), "--output", "json")
+                                 "--limit", str(len(cases) + len(OPENALEX_CASES)), "--output", "json")
     assert invocation.is_successful(), invocation.get_error()
     previews = [e["data"]["preview"] for e in events if "preview" in e.get("data", {})]
-    rows = {row["given"]: (row["ror_id"], row["short_id"]) for row in json.loads(previews[-1])}
-    assert rows == {given: (ror, short) for given, ror, short in CASES}
+    rows = json.loads(previews[-1])
+    got_ror = {row["given"] or "": row["normalised"] for row in rows if row["kind"] == "ror"}
+    assert got_ror == {c["input"]: c["expected"] or None for c in cases}
+    got_openalex = {row["given"]: row["normalised"] for row in rows if row["kind"] == "openalex"}
+    assert got_openalex == dict(OPENALEX_CASES)
