@@ -27,7 +27,8 @@ def test_the_case_table_holds_accepted_and_rejected_forms_with_a_reason_each():
     assert len({c["input"] for c in cases}) == len(cases)
     assert all(c["why"] for c in cases)
     accepted = [c for c in cases if c["expected"]]
-    assert len(accepted) >= 10 and len(cases) - len(accepted) >= 15
+    assert len(accepted) >= 10
+    assert len(cases) - len(accepted) >= 15
     assert all(normalise_ror_id(c["expected"]) == c["expected"] for c in accepted)  # a bare id stays as it is
 
 
