@@ -1,21 +1,28 @@
-{#- Risk levels, highest first. A work's (or a link's) level is the highest of its Chinese institutions'. -#}
+{#- Risk levels, highest first: the one statement of their order. A work's (or a link's) level is the highest of its
+   Chinese institutions'. The marts order their per-level columns by it (agg_institution_years, agg_risk_year),
+   which is where Python reads it. -#}
 {% macro risk_levels() -%}
     {{ return(['pla', 'defence_linked', 'security_linked', 'listed', 'none']) }}
 {%- endmacro %}
 
-{# The level's rank: 4 = pla … 0 = none; max() of ranks gives the highest level. #}
+{# The level's rank, from 4 = pla down to 0 = none; max() of ranks gives the highest level. One flag per level of
+   risk_levels() but the last, in its order. #}
 {% macro risk_level_rank(is_pla, is_defence_linked, is_security_linked, is_listed) -%}
+    {%- set levels = risk_levels() -%}
     case
-        when coalesce({{ is_pla }}, false) then 4
-        when coalesce({{ is_defence_linked }}, false) then 3
-        when coalesce({{ is_security_linked }}, false) then 2
-        when coalesce({{ is_listed }}, false) then 1
+    {%- for flag in [is_pla, is_defence_linked, is_security_linked, is_listed] %}
+        when coalesce({{ flag }}, false) then {{ levels | length - loop.index }}
+    {%- endfor %}
         else 0
     end
 {%- endmacro %}
 
 {% macro risk_level_name(rank) -%}
-    case {{ rank }} when 4 then 'pla' when 3 then 'defence_linked' when 2 then 'security_linked' when 1 then 'listed' else 'none' end
+    {%- set levels = risk_levels() -%}
+    case {{ rank }}
+    {%- for level in levels[:-1] %} when {{ levels | length - loop.index }} then '{{ level }}'{% endfor %}
+        else '{{ levels[-1] }}'
+    end
 {%- endmacro %}
 
 {# Readable reason for one risk-list match (columns of int_institution_risk_tags_matched, optionally qualified):
