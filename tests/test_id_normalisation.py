@@ -1,7 +1,8 @@
 """The ROR-id rule on one table of cases (tests/fixtures/ror_id_cases.csv: the forms real records and analysts give,
 and what must be rejected): the Python rule (dagster_project/lib/ror_id.py, read by the profile CLI and the seed
 builder) and dbt's macro agree with the table case by case. The dbt side is run through dbt itself (`dbt show
---inline`), together with the OpenAlex-id macro."""
+--inline`), together with the OpenAlex-id macro and the schema-era macro on its own table of cases
+(tests/fixtures/schema_era_cases.csv, whose Python side is tests/test_schema_era.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dagster_project.lib.ror_id import normalise_ror_id
 from tests.conftest import dbt_build_path, run_dbt
 
 CASES_FILE = Path(__file__).parent / "fixtures" / "ror_id_cases.csv"
+ERA_CASES_FILE = Path(__file__).parent / "fixtures" / "schema_era_cases.csv"
 
 
 def ror_cases() -> list[dict[str, str]]:
@@ -46,21 +48,26 @@ OPENALEX_CASES = [  # (as given, openalex_short_id)
 
 
 @pytest.mark.slow  # dbt show
-def test_dbt_reads_each_ror_id_form_as_the_table_says_and_openalex_ids_by_their_tail(tmp_path, monkeypatch):
-    # The table is read by DuckDB itself, so nothing from it is pasted into the SQL.
-    path = str(CASES_FILE)
-    assert "'" not in path
+def test_dbt_reads_ror_ids_and_schema_eras_as_their_tables_say_and_openalex_ids_by_their_tail(tmp_path, monkeypatch):
+    # The tables are read by DuckDB itself, so nothing from them is pasted into the SQL.
+    path, era_path = str(CASES_FILE), str(ERA_CASES_FILE)
+    assert "'" not in path + era_path
     openalex = ", ".join("('" + given.replace("'", "''") + "')" for given, _ in OPENALEX_CASES)
     sql = (
         "select 'ror' as kind, input as given, {{ ror_short_id('input') }} as normalised "
         f"from read_csv('{path}', header = true, all_varchar = true) "
         "union all "
         "select 'openalex', given, {{ openalex_short_id('given') }} "
-        f"from (values {openalex}) as t (given)"
+        f"from (values {openalex}) as t (given) "
+        "union all "
+        "select 'era', why, {{ schema_era() }} "
+        f"from read_csv('{era_path}', header = true, all_varchar = true)"
     )
     cases = ror_cases()
+    with ERA_CASES_FILE.open(newline="", encoding="utf-8") as handle:
+        era_cases = {row["why"]: row["era"] for row in csv.DictReader(handle)}
     invocation, events = run_dbt(dbt_build_path(monkeypatch, tmp_path), "show", "--inline", sql,
-                                 "--limit", str(len(cases) + len(OPENALEX_CASES)), "--output", "json")
+                                 "--limit", str(len(cases) + len(OPENALEX_CASES) + len(era_cases)), "--output", "json")
     assert invocation.is_successful(), invocation.get_error()
     previews = [e["data"]["preview"] for e in events if "preview" in e.get("data", {})]
     rows = json.loads(previews[-1])
@@ -68,3 +75,4 @@ def test_dbt_reads_each_ror_id_form_as_the_table_says_and_openalex_ids_by_their_
     assert got_ror == {c["input"]: c["expected"] or None for c in cases}
     got_openalex = {row["given"]: row["normalised"] for row in rows if row["kind"] == "openalex"}
     assert got_openalex == dict(OPENALEX_CASES)
+    assert {row["given"]: row["normalised"] for row in rows if row["kind"] == "era"} == era_cases

@@ -14,6 +14,7 @@ import dagster as dg
 from ..demo_data import snapshot as demo
 from ..ingest.loader import LoadResult, ensure_raw_schema, load_files, prune_files
 from ..ingest.quarantine import quarantine_file as quarantine_file_of
+from ..ingest.raw_schema import schema_era_sql
 from ..ingest.snapshot import list_snapshot
 from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
@@ -189,14 +190,7 @@ def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseW
             if entity == "works" and settings.source == "api":
                 meta["api_fetch"] = dg.MetadataValue.json(api_fetch_stats)
             if entity == "works":
-                eras = con.execute(
-                    """select case when host_venue is not null then '2021_host_venue'
-                                   when grants is not null and (funders is not null or awards is not null) then 'grants_funders_awards'
-                                   when grants is not null then 'grants'
-                                   when funders is not null or awards is not null then 'funders_awards'
-                                   else 'unknown' end as era, count(*)
-                       from raw.works group by 1 order by 1"""
-                ).fetchall()
+                eras = con.execute(f"select {schema_era_sql()} as era, count(*) from raw.works group by 1 order by 1").fetchall()
                 meta["schema_eras"] = dg.MetadataValue.json(dict(eras))
                 stripped, fillable = stripped_institution_objects(con)
                 if stripped:

@@ -6,6 +6,12 @@ Fields whose shape changed between eras (keywords) are kept as JSON.
 """
 
 import re
+from collections import Counter
+
+import duckdb
+import jinja2
+
+from ..settings import DBT_PROJECT_DIR
 
 _NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
 _TOPIC = (
@@ -182,3 +188,34 @@ def suspect_text_sql(entity: str, columns: tuple[str, ...] | None = None) -> str
     parts = [p for name, typ in COLUMNS[entity].items() if columns is None or name in columns
              if (p := _suspect_text_sql(f'"{name}"', parse_type(typ))) is not None]
     return "coalesce(" + " or ".join(parts) + ", false)" if parts else "false"
+
+
+# The OpenAlex schema era of a work record: stated once, in dbt's schema_era macro, which the staging models use.
+SCHEMA_ERA_MACRO = DBT_PROJECT_DIR / "macros" / "schema_era.sql"
+
+
+def schema_era_sql() -> str:
+    """The schema-era rule as a SQL expression over raw.works' columns, rendered from its dbt macro with Jinja."""
+    template = jinja2.Environment().from_string(SCHEMA_ERA_MACRO.read_text(encoding="utf-8"))
+    return str(template.module.schema_era())
+
+
+def work_fields_present(record: dict) -> frozenset[str]:
+    """The fields of the raw works table that a work record carries (not null): all the era rule can read."""
+    return frozenset(name for name in COLUMNS["works"] if record.get(name) is not None)
+
+
+def schema_eras(patterns: Counter[frozenset[str]]) -> dict[str, int]:
+    """Records per schema era, from how many records carry each set of fields (work_fields_present), by the same
+    SQL as the models."""
+    if not patterns:
+        return {}
+    names = list(COLUMNS["works"])
+    with duckdb.connect() as con:
+        # One row per set: a field present holds a marker, an absent one NULL; the rule only asks which.
+        columns = ", ".join(f'"{name}" varchar' for name in names)
+        con.execute(f"create table works ({columns}, _records bigint)")
+        con.executemany(f"insert into works values ({', '.join('?' * (len(names) + 1))})",
+                        [[("present" if name in present else None) for name in names] + [n] for present, n in patterns.items()])
+        rows = con.execute(f"select {schema_era_sql()} as era, sum(_records)::bigint from works group by 1 order by 1").fetchall()
+    return dict(rows)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyalex
 
+from ..raw_schema import schema_eras, work_fields_present
 from .checkpoint import Checkpoint, atomic_write_bytes, atomic_write_json, now_iso, read_page
 from .client import HttpStats
 from .query import StudyScope
@@ -40,16 +41,8 @@ def short_id(value) -> str | None:
 
 
 def schema_era(rec: dict) -> str:
-    """The OpenAlex schema era of a work record (same rule as the raw asset's metadata)."""
-    if rec.get("host_venue") is not None:
-        return "2021_host_venue"
-    grants = rec.get("grants") is not None
-    newer = rec.get("funders") is not None or rec.get("awards") is not None
-    if grants and newer:
-        return "grants_funders_awards"
-    if grants:
-        return "grants"
-    return "funders_awards" if newer else "unknown"
+    """The OpenAlex schema era of one work record (the rule: raw_schema.schema_era_sql)."""
+    return next(iter(schema_eras(Counter([work_fields_present(rec)]))))
 
 
 class PartWriter:
@@ -118,7 +111,7 @@ def stage(ck: Checkpoint, scope: StudyScope, staging: Path, *, works_lines: Iter
     date = state["fetch_date"]
     files: list[dict] = []
     counts: dict[str, int] = {}
-    eras: Counter = Counter()
+    fields_present: Counter = Counter()  # per set of fields a work carries: its schema era, counted once below
     fetched_works = 0
     for entity in ("works", *ENTITIES):  # an empty result must replace old files too
         (staging / "data" / "jsonl" / entity).mkdir(parents=True, exist_ok=True)
@@ -130,7 +123,7 @@ def stage(ck: Checkpoint, scope: StudyScope, staging: Path, *, works_lines: Iter
         if rec.get("id") in seen:
             continue
         seen.add(rec.get("id"))
-        eras[schema_era(rec)] += 1
+        fields_present[work_fields_present(rec)] += 1
         writer.write(line)
     files += writer.close()
     counts["works"] = len(seen)
@@ -163,7 +156,7 @@ def stage(ck: Checkpoint, scope: StudyScope, staging: Path, *, works_lines: Iter
         "requests": total["requests"], "retries": total["retries"], "retry_reasons": total["retry_reasons"],
         "http_statuses": total["statuses"], "bytes_downloaded": total["bytes_downloaded"],
         "bytes_written": sum(f["bytes"] for f in files) + len(lines.encode()),
-        "schema_eras": dict(sorted(eras.items())),
+        "schema_eras": schema_eras(fields_present),
         "missing": {e: len(state["entities"][e].get("missing", [])) for e in ENTITIES},
         "meta_count_mismatches": [n for n, st in state["works"].items() if st["meta_count"] not in (None, st["records"])],
         "duration_s": round(sum(durations.values()), 2), "duration_this_run_s": round(run_seconds, 2),
