@@ -29,7 +29,11 @@ from ..study_definitions import dbt_vars
 from . import affiliations, plants, study
 
 POOL_DIR = Path(__file__).parent / "demo_pool"
-GENERATOR_VERSION = 8  # 7: raw affiliation strings; 8: what real affiliations do (plants.py)
+GENERATOR_VERSION = 9  # 7: raw affiliation strings; 8: what real affiliations do (plants.py); 9: non-government Chinese funders
+# Of the works with a Chinese funder, the share whose Chinese funder is not a government one (a university, a
+# state-owned enterprise): the demo's government funding is a true subset of its Chinese funding, as in MERICS'
+# figures (about 80 % China-funded against 60 % Chinese-government-funded).
+NON_GOVERNMENT_SHARE = 0.25
 STUDY = study.load()
 PERIOD = STUDY.period
 EUROPE = STUDY.europe
@@ -142,6 +146,10 @@ class _Generator:
     def __init__(self, pool: Pool, seed: int):
         self.pool = pool
         self.rng = random.Random(seed)
+        # Its own stream: drawing a non-government funder leaves every other draw of the demo as it was.
+        self.funder_rng = random.Random(f"{seed}-chinese-funders")
+        self.government_funders = [f for f in pool.funders.get("CN", []) if f["chinese_government"]]
+        self.other_chinese_funders = [f for f in pool.funders.get("CN", []) if not f["chinese_government"]]
         self.china_weights = [c["weight"] for c in pool.china]
         self.eu_countries = [c for c in EU_CN_COUNTRY_WEIGHTS if c in pool.europe]
         self.eu_weights = [EU_CN_COUNTRY_WEIGHTS[c] for c in self.eu_countries]
@@ -236,7 +244,10 @@ class _Generator:
         chosen: list[tuple[dict, str | None, str | None]] = []  # funder, award id, award name
         if rng.random() < 0.6:
             if kind in ("eu_cn", "china", "china_other") and rng.random() < 0.8:
-                chosen.append((rng.choice(self.pool.funders["CN"]), f"6{rng.randint(1000000, 9999999)}", None))
+                funder = rng.choice(self.government_funders)
+                if self.other_chinese_funders and self.funder_rng.random() < NON_GOVERNMENT_SHARE:
+                    funder = self.funder_rng.choice(self.other_chinese_funders)
+                chosen.append((funder, f"6{rng.randint(1000000, 9999999)}", None))
             if kind in ("eu_cn", "europe", "europe_other") and rng.random() < 0.7:
                 chosen.append((rng.choice(self.pool.funders["EU"]), None, None))
             if kind == "eu_cn" and rng.random() < 0.04:
