@@ -140,3 +140,36 @@ def test_a_shrinking_build_is_stopped_naming_the_figure_and_the_override_lets_it
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select value from marts.headline_figures where metric = 'eu_cn_works' and scope = 'EUROPE' "
                            "and period like '%-%'").fetchone()[0] == works
+
+
+def _publish_only_job():
+    """The guard and the publish step as the jobs run them, nothing upstream."""
+    from dagster_project.assets.serving import PUBLISHED_KEY
+    from dagster_project.checks.publish_guard import publish_guard
+    from dagster_project.definitions import defs
+
+    publish_only = dg.define_asset_job("publish_only", dg.AssetSelection.checks(publish_guard) | dg.AssetSelection.assets(PUBLISHED_KEY))
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[publish_only])).resolve_job_def("publish_only")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("empty", "says"), [
+    ("delete from raw.load_log where entity = 'works'", "No OpenAlex works were loaded"),
+    ("update marts.headline_figures set value = 0 where metric in ('europe_ai_works', 'cn_ai_works')",
+     "none is an AI work of Europe or China"),
+    ("update marts.headline_figures set value = 0 where metric = 'eu_cn_works'", "none is a Europe–China AI work"),
+], ids=["no works", "no AI works", "no Europe-China works"])
+def test_the_guard_stops_a_real_source_whose_build_is_empty_inside_a_run(demo_run, tmp_path, monkeypatch, empty, says):
+    """Each emptiness case as the run meets it: a snapshot source (not the demo, which may be empty on purpose)
+    whose build came out empty, with no published warehouse to compare with, so emptiness alone must stop it."""
+    published = copy_demo_run(demo_run, tmp_path)
+    published.unlink()  # nothing published yet: the shrink rule has nothing to compare with
+    set_warehouse_env(monkeypatch, tmp_path, OPENALEX_SOURCE="snapshot",
+                      OPENALEX_SNAPSHOT_DIR=str(tmp_path / "raw" / "demo" / "snapshot"))
+    with duckdb.connect(str(load_settings().build_path)) as con:
+        con.execute(empty)
+    result = _publish_only_job().execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    assert not _published(result)
+    assert says in (_guard(result).description or "")
+    assert not published.exists()
