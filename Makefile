@@ -21,10 +21,11 @@ INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
 
 # The local ports. Values reach recipes through the environment and are quoted there ("$$NAME"), never pasted
 # into a shell line; INSTITUTION is also taken verbatim ($(value …)), so make expands nothing inside it.
+DEV_PORT ?= 3000
 DOCS_PORT ?= 8081
 SUPERSET_PORT ?= 8088
 override INSTITUTION := $(value INSTITUTION)
-export DOCS_PORT SUPERSET_PORT INSTITUTION
+export DEV_PORT DOCS_PORT SUPERSET_PORT INSTITUTION
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,10 +79,10 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check dagster_project tests scripts superset
 	$(BIN)/sqlfluff lint dbt/models dbt/tests dbt/macros docs/queries --processes 2
 
-## dev: the Dagster UI on http://127.0.0.1:3000
+## dev: the Dagster UI on http://127.0.0.1:3000 (`dg dev`); Ctrl-C stops it and every process it started
 dev: $(STAMP) $(INSTANCE_YAML)
 	$(BIN)/python -m dagster_project.instance
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev -h 127.0.0.1 -p 3000
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m dagster_project.dev -h 127.0.0.1 -p "$$DEV_PORT"
 
 ## lock: refreeze constraints.txt from pyproject.toml
 lock: $(BIN)/python
