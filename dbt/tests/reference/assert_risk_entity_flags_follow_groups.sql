@@ -1,27 +1,30 @@
--- The tag flags of every risk entity follow its group and risk level as STUDY.md defines them, and `tags`
--- lists exactly the true flags. Returns the rows that break the rule.
+-- The tag flags of every risk entity are those of its group in risk_entity_groups (the group -> tag rule of
+-- docs/definitions.md, stated once there), is_aspi_very_high follows its ASPI risk level, and `tags` lists exactly
+-- the true flags in the order pla|defence_linked|security_linked|aspi_very_high. Returns the rows that break it.
 with entities as (
     select * from {{ ref('risk_entities') }}
 ),
 
+risk_entity_groups as (
+    select * from {{ ref('risk_entity_groups') }}
+),
+
 expected as (
     select
-        entity_id,
-        entity_group,
-        tags,
-        is_pla,
-        is_defence_linked,
-        is_security_linked,
-        is_aspi_very_high,
-        entity_group like 'pla\_%' escape '\' as expected_pla,
-        entity_group like 'pla\_%' escape '\'
-        or entity_group in (
-            'seven_sons', 'seven_sons_unit', 'nuclear_weapons_program', 'state_defence_agency',
-            'defence_industry_conglomerate'
-        ) as expected_defence_linked,
-        entity_group in ('public_state_security', 'peoples_armed_police') as expected_security_linked,
-        coalesce(aspi_risk_level = 'very high', false) as expected_aspi_very_high
+        entities.entity_id,
+        entities.entity_group,
+        entities.tags,
+        entities.is_pla,
+        entities.is_defence_linked,
+        entities.is_security_linked,
+        entities.is_aspi_very_high,
+        risk_entity_groups.is_pla as expected_pla,
+        risk_entity_groups.is_defence_linked as expected_defence_linked,
+        risk_entity_groups.is_security_linked as expected_security_linked,
+        coalesce(entities.aspi_risk_level = 'very high', false) as expected_aspi_very_high
     from entities
+    left join risk_entity_groups
+        on entities.entity_group = risk_entity_groups.entity_group
 ),
 
 checked as (
@@ -39,8 +42,8 @@ checked as (
 
 select *
 from checked
-where is_pla <> expected_pla
-    or is_defence_linked <> expected_defence_linked
-    or is_security_linked <> expected_security_linked
+where is_pla is distinct from expected_pla
+    or is_defence_linked is distinct from expected_defence_linked
+    or is_security_linked is distinct from expected_security_linked
     or is_aspi_very_high <> expected_aspi_very_high
     or coalesce(tags, '') <> coalesce(expected_tags, '')

@@ -1,4 +1,4 @@
--- risk_entity_names follows the rules of scripts/seed_names.py: a one-token latin name of up to 6 characters and a
+-- risk_entity_names follows the rules of scripts/seed_builder/names.py: a one-token latin name of up to 6 characters and a
 -- CJK name of up to 3 characters are acronyms (never matched alone), token_count counts the latin tokens (0 for
 -- CJK), a name kept for two entities is marked ambiguous and one kept for one entity is not, and a unit's name
 -- maps to the unit's parent. Returns the rows that break a rule.

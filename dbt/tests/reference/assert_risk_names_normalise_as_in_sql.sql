@@ -1,4 +1,4 @@
--- Every name_normalised of the name seeds (written by scripts/seed_names.py) is what the matcher's macro
+-- Every name_normalised of the name seeds (written by scripts/seed_builder/names.py) is what the matcher's macro
 -- normalise_affiliation_text makes of the name as written, so names and affiliation strings meet in one form;
 -- script is cjk exactly when the normalised name holds an ideograph. Returns the rows that differ.
 with named as (
