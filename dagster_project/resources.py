@@ -50,9 +50,16 @@ def manifest_is_stale(manifest: Path | None = None) -> bool:
 
 
 def prepare_dbt_project() -> None:
-    """Make `manifest.json`, which `@dbt_assets` reads when the definitions load: under `dagster dev` on every load
+    """Make `manifest.json`, which `@dbt_assets` reads when the definitions load: under `dg dev` on every load
     (dagster-dbt's `prepare_if_dev`), elsewhere (a fresh clone, `make run`, the tests) when it is missing, older than
-    a file of the project or parsed for another build database (`dbt parse`, ~10 s)."""
+    a file of the project or parsed for another build database (`dbt parse`, ~10 s).
+
+    Outside `dg dev`, dagster-dbt's documented way is `dagster-dbt project prepare-and-package` before the code
+    loads. It is not used, for three guarantees it cannot keep: it parses on every call (each `make run`, `make docs`,
+    `make report` and test process would pay a parse the freshness check here skips); it runs the `dbt` found on PATH
+    (`make run` does not put the venv on PATH, so it would find none, or another install's); and its lock gives up
+    after 60 s on a busy machine. The parse's target folder and vars (one parse per build database) are the
+    `DbtProject`'s own settings above."""
     target = Path(dbt_project.manifest_path).parent
     settings = load_settings()
     if target.parent == settings.build_path.parent:  # the default: the parse lives in the warehouse's build folder
