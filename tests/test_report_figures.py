@@ -161,7 +161,8 @@ def test_each_bar_of_the_risk_and_funding_charts_shows_the_planted_figure_of_its
 def test_the_risk_levels_chart_splits_the_works_as_planted(page, planted):
     """A work's level is its highest tag: the PLA level is the works with a PLA partner, the defence-linked level
     those with a defence-linked partner but no PLA one, and the levels add up to all works."""
-    shown = {label: number(value) for label, value in bars(page, "risk-levels").items()}
+    # A level may be named "PLA" or "PLA level" (where counts by tag stand beside it).
+    shown = {label.removesuffix(" level"): number(value) for label, value in bars(page, "risk-levels").items()}
     assert list(shown)[:3] == ["PLA", "defence-linked", "security-linked"]
     pla, defence = (planted[f"{m}|EUROPE|{SPAN}"] for m in ("eu_cn_works_with_pla", "eu_cn_works_defence_linked"))
     assert shown["PLA"] == pla
