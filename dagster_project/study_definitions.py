@@ -1,5 +1,6 @@
-"""The study's definitions as Python reads them, from their one home: the dbt vars in `dbt/dbt_project.yml` and
-the countries seed (its 0/1 columns name the Europe and China definitions). Nothing here restates a definition."""
+"""The study's definitions as Python reads them, from their one home: the dbt vars in `dbt/dbt_project.yml`, the
+countries seed (its 0/1 columns name the Europe and China definitions) and the risk_entity_groups seed (the group ->
+tag rule). Nothing here restates a definition."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .settings import DBT_PROJECT_DIR
 
 DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 COUNTRIES_SEED = "countries.csv"
+GROUPS_SEED = "risk_entity_groups.csv"
 
 
 def dbt_vars(project_file: Path = DBT_PROJECT_FILE, required: tuple[str, ...] = ()) -> dict:
@@ -26,10 +28,30 @@ def dbt_vars(project_file: Path = DBT_PROJECT_FILE, required: tuple[str, ...] = 
     return vars_
 
 
-def countries_seed(project_file: Path = DBT_PROJECT_FILE) -> Path:
+def seed_file(name: str, project_file: Path = DBT_PROJECT_FILE) -> Path:
+    """The CSV of the seed file `name` (e.g. countries.csv), in the dbt project's seed folder."""
     project = yaml.safe_load(Path(project_file).read_text(encoding="utf-8")) or {}
     seed_dir = (project.get("seed-paths") or ["seeds"])[0]
-    return (Path(project_file).parent / seed_dir / COUNTRIES_SEED).resolve()
+    return (Path(project_file).parent / seed_dir / name).resolve()
+
+
+def countries_seed(project_file: Path = DBT_PROJECT_FILE) -> Path:
+    return seed_file(COUNTRIES_SEED, project_file)
+
+
+def risk_entity_groups(project_file: Path = DBT_PROJECT_FILE) -> dict[str, dict[str, bool]]:
+    """The group -> tag rule: each entity_group's tag flags ({'is_pla': True, 'is_defence_linked': True, ...}), in
+    the seed's order."""
+    seed = seed_file(GROUPS_SEED, project_file)
+    groups = {}
+    with seed.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            group = (row.pop("entity_group") or "").strip()
+            flags = {flag: (value or "").strip() for flag, value in row.items()}
+            if not group or set(flags.values()) - {"true", "false"}:
+                raise ValueError(f"{seed} line {line}: expected an entity_group and true/false flags, got {group!r} {flags}.")
+            groups[group] = {flag: value == "true" for flag, value in flags.items()}
+    return groups
 
 
 def countries_flagged(column: str, project_file: Path = DBT_PROJECT_FILE) -> tuple[str, ...]:

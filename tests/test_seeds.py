@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.lib.ror_id import normalise_ror_id
+from dagster_project.study_definitions import risk_entity_groups
 from scripts.seed_builder import names as seed_names
 from scripts.seed_builder.files import normalise_ror
 
@@ -102,6 +103,17 @@ def test_the_group_rule_tags_the_pla_defence_and_security_groups_as_docs_definit
     assert tagged["security_linked"] == {"public_state_security", "peoples_armed_police"}
     assert not tagged["security_linked"] & tagged["defence_linked"]
     assert groups["civilian_university"]["is_defence_linked"] == "false"
+
+
+def test_python_reads_the_group_rule_from_its_seed_and_names_a_bad_line(tmp_path):
+    groups = risk_entity_groups()
+    assert list(groups) == [r["entity_group"] for r in read("risk_entity_groups")]
+    assert groups["pla_medical"] == {"is_pla": True, "is_defence_linked": True, "is_security_linked": False}
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "risk_entity_groups.csv").write_text("entity_group,is_pla\npla_x,yes\n", encoding="utf-8")
+    (tmp_path / "dbt_project.yml").write_text("seed-paths: [seeds]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: expected an entity_group and true/false flags"):
+        risk_entity_groups(tmp_path / "dbt_project.yml")
 
 
 def test_tags_follow_the_group_rule():

@@ -6,7 +6,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from .files import SEEDS, curated, normalise_ror, read_csv, slugify
+from dagster_project.study_definitions import risk_entity_groups
+
+from .files import curated, normalise_ror, read_csv, slugify
 from .pla_bodies import pla_body_rows
 
 CORE = "seven_sons_and_pla_core"
@@ -26,15 +28,9 @@ RISK_ENTITY_COLUMNS = [
 
 @cache
 def entity_groups() -> dict[str, dict[str, bool]]:
-    """The group -> tag rule, seeds/risk_entity_groups.csv: each group's flags, in the seed's order (which is also
-    the order of risk_entities)."""
-    groups = {}
-    for row in read_csv(SEEDS / "risk_entity_groups.csv"):
-        group = row.pop("entity_group")
-        if set(row.values()) - {"true", "false"}:
-            raise ValueError(f"risk_entity_groups.csv {group}: a flag is not true/false: {row}")
-        groups[group] = {flag: value == "true" for flag, value in row.items()}
-    return groups
+    """The group -> tag rule (the seed risk_entity_groups): each group's flags, in the seed's order, which is also
+    the order of risk_entities."""
+    return risk_entity_groups()
 
 
 def flags_for(group: str, risk_level: str) -> dict:
