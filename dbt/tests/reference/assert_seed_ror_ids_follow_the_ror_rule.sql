@@ -1,5 +1,6 @@
 -- Every ROR id the seeds hold is a bare id that passes the project's one ROR-id rule (the ror_short_id macro:
--- format and checksum) unchanged. Returns the ids that do not.
+-- format and checksum) unchanged, also each id of a pipe-joined list (an empty one among them fails). Returns the
+-- ids that do not.
 {%- set ror_columns = [
     ('risk_entities', 'ror_id'),
     ('risk_entity_units', 'unit_ror_id'),
@@ -16,7 +17,7 @@ with ror_ids as (
         '{{ seed }}' as seed,
         ror_id
     from (select {{ column }} as ror_id from {{ ref(seed) }})
-    where ror_id is not null and ror_id <> ''
+    where ror_id is not null
     {%- if not loop.last %}
     union all
     {%- endif %}
