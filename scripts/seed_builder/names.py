@@ -1,9 +1,9 @@
 """risk_entity_names, and the name rules of the affiliation-text matcher (collisions.py and places.py build the
 other name seeds, risk_name_collisions and china_places).
 
-The matcher finds a listed entity named in a raw affiliation string
-that OpenAlex resolved to no listed institution; precision comes first, so every rule below drops a name rather
-than risk naming the wrong body. The rules, stated once:
+The matcher finds a listed entity named in a raw affiliation string that OpenAlex resolved to no listed institution;
+precision comes first, so every rule below drops a name rather than risk naming the wrong body. The rules, stated
+once:
 
 - **Normalised text** (`normalise_name`; the same in DuckDB SQL: `normalise_sql`): accents dropped, lower case, every
   run of characters that is neither a latin letter, a digit nor a CJK ideograph becomes one space, trimmed, and no
@@ -14,12 +14,11 @@ than risk naming the wrong body. The rules, stated once:
   A/SEU), anything ROR files under `acronyms`, and a CJK name of at most 3 characters (北大, 四医大, 九院).
 - **Generic** (dropped): a latin name whose every token is in GENERIC_WORDS (institution types, descriptors such as
   national/general/medical/research, ordinals, compass directions, stop words, bare numbers), e.g. "University",
-  "People's Hospital", "Southwest Hospital", "Ninth Academy", "901 Institute"; a name of curated/generic_names.csv. Military
-  words (army, navy, air force, military, PLA) are not generic: "Army Medical University" names one body.
+  "People's Hospital", "Southwest Hospital", "Ninth Academy", "901 Institute"; a name of curated/generic_names.csv.
+  Military words (army, navy, air force, military, PLA) are not generic: "Army Medical University" names one body.
 - **Collision** (dropped): a name whose normalised form is in risk_name_collisions, i.e. another body carries it.
 - **Ambiguous** (`is_ambiguous`, the matcher skips it): a normalised name kept for two or more entities.
 """
-
 
 from __future__ import annotations
 
