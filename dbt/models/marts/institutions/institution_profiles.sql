@@ -128,9 +128,19 @@ select
     totals.defence_programme_funded_works,
     totals.dual_use_works,
     coalesce(top_funders.top_funders, []) as top_funders,
-    row_number() over (
-        order by totals.eu_cn_works_defence_linked desc, totals.eu_cn_works desc, totals.institution_id asc
+    -- Competition ranking: institutions with the same two counts share a rank (23, 23, 25).
+    rank() over (
+        order by totals.eu_cn_works_defence_linked desc, totals.eu_cn_works desc
     ) as rank_by_defence_linked_works,
+    -- A share of 1 of 1 would top a ranking by share: only institutions with at least share_ranking_min_works AI
+    -- works are ranked by it (NULL for the others, and with the API source, where ai_works is unknown).
+    case
+        when per_year.ai_works >= {{ var('share_ranking_min_works') }}
+            then rank() over (
+                    partition by per_year.ai_works >= {{ var('share_ranking_min_works') }}
+                    order by {{ safe_share('totals.eu_cn_works', 'per_year.ai_works') }} desc
+                )
+    end as rank_by_share_of_ai_works_with_cn,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
 from totals
