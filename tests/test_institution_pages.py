@@ -20,6 +20,7 @@ from test_report import browser_layout, charts, group_text, layout_problems
 from dagster_project.report import ReportInputError, build_report, report_dir, write_institution_page
 from dagster_project.report.institution_data import page_names
 from dagster_project.report.study import RISK_LEVELS
+from dagster_project.study_definitions import dbt_vars
 from tests.conftest import WAREHOUSE_LINK, keep_top_institutions
 
 
@@ -62,12 +63,32 @@ def table_rows(page: str, attr: str) -> dict[str, list[str]]:
     return out
 
 
+# The one order of an institution's partners, written out here: riskiest first, then most works, then name.
+PARTNERS_RISKIEST_FIRST = """select * from marts.institution_partners where institution_id = ?
+    order by case partner_risk_level when 'pla' then 0 when 'defence_linked' then 1 when 'security_linked' then 2
+                                     when 'listed' then 3 else 4 end,
+             eu_cn_works desc, partner_name, partner_institution_id"""
+
+
+def years_of(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def competition_ranks(con) -> dict[str, str]:
+    """Each institution's rank by defence-linked, then all Europe–China works, as shown: equal pairs share one,
+    marked "=" (worked out here, not read from the mart's rank)."""
+    pairs = dict((r[0], (r[1], r[2])) for r in con.execute(
+        "select institution_id, eu_cn_works_defence_linked, eu_cn_works from marts.institution_profiles").fetchall())
+    values = list(pairs.values())
+    return {i: f"{1 + sum(v > key for v in values)}{'=' if values.count(key) > 1 else ''}" for i, key in pairs.items()}
+
+
 def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
     """Every figure of one institution's page equals the marts'; returns the page."""
     p = rows(con, "select * from marts.institution_profiles where institution_id = ?", [institution_id])[0]
     page = page_file(folder, p).read_text(encoding="utf-8")
     assert f"<h1>{html.escape(p['institution_name'])} ({p['country_code']})</h1>" in page
-    assert f'data-field="rank_by_defence_linked_works">{p["rank_by_defence_linked_works"]}<' in page
+    assert f'data-field="rank_by_defence_linked_works">{competition_ranks(con)[institution_id]}<' in page
     tiles = dict(re.findall(r'<div class="tile" data-field="(\w+)">\s*<div class="v">([^<]+)</div>', page))
     for field in ("eu_cn_works", "eu_cn_works_defence_linked", "eu_cn_works_with_pla", "eu_cn_works_security_linked",
                   "chinese_partners"):
@@ -95,8 +116,7 @@ def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
             drawn = {j for j in range(len(levels)) if f'id="inst-years-seg-{j}-{i}"' in page}
             assert drawn == {j for j, lvl in enumerate(levels) if y[f"eu_cn_works_risk_{lvl}"]}
 
-    partners = rows(con, "select * from marts.institution_partners where institution_id = ? "
-                         "order by eu_cn_works desc, partner_name, partner_institution_id", [institution_id])
+    partners = rows(con, PARTNERS_RISKIEST_FIRST, [institution_id])
     assert len(partners) == p["chinese_partners"]
     partner_table = table_rows(page, "partner")
     assert list(partner_table) == [r["partner_institution_id"] for r in partners]
@@ -105,7 +125,7 @@ def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
         level = RISK_LEVELS[r["partner_risk_level"]].label
         cells = partner_table[r["partner_institution_id"]]
         assert cells[:5] == [r["partner_name"], r["partner_ror"] or "none", level,
-                             f"{r['first_year']}–{r['last_year']}", str(r["eu_cn_works"])]
+                             years_of(r["first_year"], r["last_year"]), str(r["eu_cn_works"])]
         for e in r["partner_risk_entities"]:
             assert e["entity_name"] in cells[5] and e["source_lists"].split("|")[0] in cells[5]
             if e["match_path"] == "lineage_ancestor":
@@ -128,12 +148,17 @@ def check_page_against_marts(con, folder: Path, institution_id: str) -> str:
 
 
 def test_every_profiled_institution_has_a_page_in_the_index_in_rank_order(con, folder, demo_run):
-    ranked = rows(con, "select institution_id, institution_ror, eu_cn_works_defence_linked "
-                       "from marts.institution_profiles order by rank_by_defence_linked_works")
+    ranked = rows(con, "select institution_id, institution_ror, eu_cn_works_defence_linked from "
+                       "marts.institution_profiles order by eu_cn_works_defence_linked desc, eu_cn_works desc, "
+                       "institution_name, institution_id")
     index = (folder / "index.html").read_text(encoding="utf-8")
-    listed = re.findall(r'<tr data-institution="(\w+)"[^>]*>\s*<td class="n">(\d+)</td>\s*<td><a href="([^"]+)">', index)
+    listed = re.findall(r'<tr data-institution="(\w+)"[^>]*>\s*<td class="n" data-sort="\d+">(\d+=?)</td>\s*'
+                        r'<td><a href="([^"]+)">', index)
     assert [i for i, _, _ in listed] == [r["institution_id"] for r in ranked]
-    assert [int(n) for _, n, _ in listed] == list(range(1, len(ranked) + 1))
+    # Ties are shown as ties: equal figures share a rank ("23=") and the next rank skips (competition ranking).
+    shown = competition_ranks(con)
+    assert [n for i, n, _ in listed] == [shown[i] for i, _, _ in listed]
+    assert any(n.endswith("=") for _, n, _ in listed), "the demo has institutions with equal figures"
     defence = [r["eu_cn_works_defence_linked"] for r in ranked]
     assert defence == sorted(defence, reverse=True)
     for (_, _, href), r in zip(listed, ranked, strict=True):
@@ -321,3 +346,54 @@ def test_a_page_is_drawn_again_only_when_its_facts_change(published, tmp_path):
     with pytest.raises(ReportInputError, match="marts.agg_institution_years has institution I0, which "
                                                "marts.institution_profiles lacks"):
         build_report(copy)
+
+
+def test_the_index_ranks_shares_only_above_the_minimum_and_sorts_the_others_last(con, folder):
+    """A share of 1 of 1 would top a ranking by share: below the dbt var's minimum of AI works a share is marked and
+    sorts last; the mart's share rank agrees with a ranking worked out here."""
+    minimum = int(dbt_vars()["share_ranking_min_works"])
+    profiles = rows(con, "select institution_id, ai_works, eu_cn_works, rank_by_share_of_ai_works_with_cn "
+                         "from marts.institution_profiles")
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    cells = dict(re.findall(r'<tr data-institution="(\w+)".*?(<td class="n" data-share-ranked=[^>]*>[^<]*</td>)',
+                            index, flags=re.DOTALL))
+    shares = {p["institution_id"]: p["eu_cn_works"] / p["ai_works"] for p in profiles if p["ai_works"] >= minimum}
+    assert shares and len(shares) < len(profiles)
+    for p in profiles:
+        cell = cells[p["institution_id"]]
+        if p["institution_id"] in shares:
+            share = shares[p["institution_id"]]
+            assert p["rank_by_share_of_ai_works_with_cn"] == 1 + sum(v > share for v in shares.values())
+            assert 'data-share-ranked="true"' in cell and abs(float(re.search(r'data-sort="([^"]+)"', cell)[1]) - share) < 1e-9
+            assert not cell.endswith("*</td>")
+        else:
+            assert p["rank_by_share_of_ai_works_with_cn"] is None
+            assert 'data-share-ranked="false" data-sort="-1"' in cell and cell.endswith("*</td>")
+    assert f"at least {minimum} AI works" in index
+
+
+def _headings(page: str) -> list[str]:
+    """What a page names its figures with: column headings, tile labels, chart labels and legends."""
+    found = [text(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", page, flags=re.DOTALL)]
+    found += [text(c) for c in re.findall(r'<div class="k">(.*?)</div>', page, flags=re.DOTALL)]
+    for svg in charts(page).values():
+        found += [group_text(svg, g.get("id")) for g in svg.iter("{http://www.w3.org/2000/svg}g")
+                  if re.search(r"-(label|legend)-\d+$", g.get("id") or "")]
+    return found
+
+
+def test_one_wording_for_the_tag_and_the_level_and_counts_and_years_read_as_words(con, folder):
+    """A heading that counts works or partners with a defence-linked partner says "(PLA included)"; a risk level
+    says "level". No "1 works", no "2021–2021"."""
+    pages = [folder / "index.html", folder.parent / "index.html", *sorted(folder.glob("*.html"))[:40]]
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        for heading in _headings(page):
+            if "defence-linked" in heading:
+                assert "(PLA included)" in heading or "defence-linked level" in heading, (path.name, heading)
+        plain = text(page)
+        assert not re.search(r"\b(\d{4})–\1\b", plain), path.name
+        assert not re.search(r'<div class="v">1</div>\s*<div class="k">Europe–China AI works', page), path.name
+    one_year = rows(con, "select * from marts.institution_profiles where first_year = last_year limit 1")[0]
+    page = page_file(folder, one_year).read_text(encoding="utf-8")
+    assert f"Europe–China AI {'work' if one_year['eu_cn_works'] == 1 else 'works'}, {one_year['first_year']}</div>" in page

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..lib.owned_paths import owned_dir
 from .data import read_report_data, require
-from .institution_data import Institution, read_institutions
+from .institution_data import Institution, read_institutions, share_ranking_min_works
 from .institutions import FOLDER, INDEX, index_page, institution_pages
 from .render import Page, export_downloads, report_dir, write_pages
 from .study import study_context
@@ -37,10 +37,11 @@ def code_version() -> str:
 
 
 def fingerprint(inst: Institution, levels: list[str], common: dict) -> str:
-    """What an institution's page is drawn from: its rows of the marts, the page's frame and the report's code."""
+    """What an institution's page is drawn from: its rows of the marts, the page's frame, the share ranking's
+    minimum (a dbt var) and the report's code."""
     frame = {k: v for k, v in common.items() if k != "generated_at"}
-    facts = (code_version(), levels, frame, inst.page, inst.profile, inst.years, inst.partners, inst.newest_works,
-             inst.dual_use_works, inst.text_only_works)
+    facts = (code_version(), share_ranking_min_works(), levels, frame, inst.page, inst.profile, inst.years,
+             inst.partners, inst.newest_works, inst.dual_use_works, inst.text_only_works)
     return hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
 
 

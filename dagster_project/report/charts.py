@@ -3,7 +3,8 @@
 Text stays text (`svg.fonttype: none`), so labels are selectable, searchable and checkable in the page's DOM.
 Every bar carries its value label; a MERICS figure is a dark tick on the bar, and the value label is placed
 beyond both the bar's end and the tick, so no marker sits on a label. Category labels are wrapped; a name too long
-for three lines (OpenAlex has 2,000-character ones) is shortened by `shorten`, and the label carries the whole text
+for three lines (OpenAlex has 2,000-character ones) is shortened by `shorten` (at a word, never inside a
+parenthesis), and the label carries the whole text
 as its tooltip (`<title>`), as the table beside each chart does. Text from the data is drawn as typed (no
 mathtext). Groups carry ids (`gid`) the tests use to find labels, values, markers and legend entries:
 `<chart>-label-<i>`, `<chart>-value-<i>`, `<chart>-merics-<i>`, `<chart>-legend-<i>`.
@@ -54,15 +55,31 @@ def wrap(label: str, width: int = LABEL_WRAP) -> str:
     return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
 
 
+def _open_parenthesis(text: str) -> int | None:
+    """Where the outermost parenthesis that `text` leaves open starts, if any."""
+    opened: list[int] = []
+    for i, char in enumerate(text):
+        if char == "(":
+            opened.append(i)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
 def shorten(name: str, chars: int = NAME_CHARS) -> str:
-    """A name as a chart shows it: whole when it has at most `chars` characters, else cut at its last space within
-    them (inside a run without spaces, at `chars`) and ended with "…". Shorten the name, not the label composed from
-    it, so a qualifier after it (a country code, a risk level) stays whole; give the whole label as `full_label`."""
+    """A name as a chart shows it: whole when it has at most `chars` characters (three lines: every name of a real
+    snapshot), else cut at its last space within them (inside a run without spaces, at `chars`) and ended with "…",
+    never inside a parenthesis (the cut goes before it: "Institute …", not "Institute (Beijing…"). Shorten the name,
+    not the label composed from it, so a qualifier after it (a country code, a risk level) stays whole; give the
+    whole label as `full_label`."""
     if len(name) <= chars:
         return name
     cut = name[:chars - 1]
     if " " in cut[chars // 2:]:
         cut = cut[:cut.rindex(" ")]
+    opened = _open_parenthesis(cut)
+    if opened:  # (at 0 the whole cut is inside it: nothing to keep before it)
+        cut = cut[:opened]
     return cut.rstrip(" ,;:-–(") + "…"
 
 

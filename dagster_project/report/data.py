@@ -140,8 +140,12 @@ def read_report_data(con, top_links: int = 10) -> ReportData:
             "partner_works_index": None if partner_index is None else float(partner_index)}
 
     link_cols = REQUIRED_COLUMNS["marts.agg_institution_links"]
-    links = [dict(zip(link_cols, row, strict=True)) for row in con.execute(
-        f"select {', '.join(link_cols)} from marts.agg_institution_links "
+    # Ranked by works, links with as many works sharing a rank (competition ranking over every link, so a tie
+    # across the cut shows too).
+    link_select = [*link_cols, "works_rank", "works_rank_shared"]
+    links = [dict(zip(link_select, row, strict=True)) for row in con.execute(
+        f"select {', '.join(link_cols)}, rank() over (order by eu_cn_works desc) as works_rank, "
+        "count(*) over (partition by eu_cn_works) > 1 as works_rank_shared from marts.agg_institution_links "
         "order by eu_cn_works desc, european_institution_name, chinese_institution_name limit ?", [top_links]
     ).fetchall()]
     marts = [r[0] for r in con.execute(

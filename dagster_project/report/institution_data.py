@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..study_definitions import dbt_vars
+from . import wording
 from .data import ReportInputError, require
+from .study import RISK_LEVELS
 
 YEAR_LEVEL_PREFIX = "eu_cn_works_risk_"
 NEWEST_WORKS = 10  # newest works listed on a page
@@ -25,7 +28,7 @@ INSTITUTION_COLUMNS: dict[str, tuple[str, ...]] = {
         "chinese_partners_security_linked", "chinese_risk_entities", "first_year", "last_year", "ai_works",
         "share_of_ai_works_with_cn", "funding_disclosed_works", "china_funded_works", "chinese_gov_funded_works",
         "defence_programme_funded_works", "dual_use_works", "top_funders", "rank_by_defence_linked_works",
-        "definition_set"),
+        "rank_by_share_of_ai_works_with_cn", "definition_set"),
     "marts.agg_institution_years": (
         "institution_id", "publication_year", "ai_works", "eu_cn_works", "share_of_ai_works_with_cn"),
     "marts.institution_partners": (
@@ -71,6 +74,35 @@ def _of(by_id: dict[str, Institution], row: dict, relation: str) -> Institution:
     return by_id[row["institution_id"]]
 
 
+def partner_order(partner: dict) -> tuple:
+    """The one order of an institution's Chinese partners, on its page and in `make profile`: riskiest first (the
+    risk level, highest first), then most joint works, then by name, so a PLA partner with one work is never
+    below a cut of civilian partners with many."""
+    levels = list(RISK_LEVELS)
+    level = partner["partner_risk_level"]
+    return (levels.index(level) if level in levels else len(levels), -partner["eu_cn_works"],
+            partner["partner_name"] or "", partner["partner_institution_id"])
+
+
+def share_ranking_min_works() -> int:
+    """The fewest AI works an institution needs to be ranked by its share with China: the dbt var the mart's
+    rank_by_share_of_ai_works_with_cn is computed with (dbt/dbt_project.yml)."""
+    return int(dbt_vars(required=("share_ranking_min_works",))["share_ranking_min_works"])
+
+
+def shown_ranks(con, profiles: list[dict]) -> None:
+    """Each profile's ranks as shown ("23=" when another institution shares it), from every institution's ranks
+    (also when only one profile is read)."""
+    ties = {}
+    for column in ("rank_by_defence_linked_works", "rank_by_share_of_ai_works_with_cn"):
+        ties[column] = wording.shared(r for (r,) in con.execute(f"select {column} from marts.institution_profiles")
+                                      .fetchall())
+    for p in profiles:
+        p["rank_shown"] = wording.rank(p["rank_by_defence_linked_works"], ties["rank_by_defence_linked_works"])
+        p["share_rank_shown"] = wording.rank(p["rank_by_share_of_ai_works_with_cn"],
+                                             ties["rank_by_share_of_ai_works_with_cn"])
+
+
 def page_names(con) -> dict[str, str]:
     """Each profiled institution's page file: its bare ROR id, or its OpenAlex id when it has no ROR id or shares
     it with another profiled institution (so no page overwrites another)."""
@@ -98,9 +130,10 @@ def read_institutions(con, only: str | None = None) -> tuple[list[Institution], 
     where, params = ("where institution_id = ?", [only]) if only else ("", [])
     cols = INSTITUTION_COLUMNS
     profiles = _rows(con, f"select {', '.join(cols['marts.institution_profiles'])} from marts.institution_profiles "
-                          f"{where} order by rank_by_defence_linked_works", params)
+                          f"{where} order by rank_by_defence_linked_works, institution_name, institution_id", params)
     if only and not profiles:
         raise ReportInputError(f"marts.institution_profiles has no institution {only}.")
+    shown_ranks(con, profiles)
     names = page_names(con)
     by_id = {p["institution_id"]: Institution(p, names[p["institution_id"]]) for p in profiles}
 
@@ -109,9 +142,10 @@ def read_institutions(con, only: str | None = None) -> tuple[list[Institution], 
                         "order by institution_id, publication_year", params):
         _of(by_id, r, "marts.agg_institution_years").years.append(r)
     for r in _rows(con, f"select {', '.join(cols['marts.institution_partners'])} from marts.institution_partners "
-                        f"{where} order by institution_id, eu_cn_works desc, partner_name, partner_institution_id",
-                   params):
+                        f"{where}", params):
         _of(by_id, r, "marts.institution_partners").partners.append(r)
+    for inst in by_id.values():
+        inst.partners.sort(key=partner_order)
     work_cols = ", ".join(cols["marts.fct_institution_eu_cn_works"])
     for r in _rows(con, f"""select {work_cols} from marts.fct_institution_eu_cn_works {where}
                            qualify row_number() over (partition by institution_id

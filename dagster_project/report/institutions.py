@@ -15,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 
 from markupsafe import Markup
 
+from . import wording
 from .charts import Bar, Series, bar_chart, fmt, shorten, stacked_column_chart
 from .data import ReportInputError
-from .institution_data import YEAR_LEVEL_PREFIX, Institution
+from .institution_data import YEAR_LEVEL_PREFIX, Institution, share_ranking_min_works
 from .render import Page
-from .study import RISK_LEVELS, Section, Table
+from .study import RISK_LEVELS, TAG_NAMES, Section, Table
 
 FOLDER = "institutions"
 INDEX = f"{FOLDER}/index.html"
@@ -51,19 +52,20 @@ def _share(value) -> str:
 
 
 def tiles(p: dict) -> list[dict]:
-    ai = "unknown (API source)" if p["ai_works"] is None else fmt(p["ai_works"], "works")
+    ai = "unknown (API source)" if p["ai_works"] is None else wording.count(p["ai_works"], "work")
     items = [
-        ("eu_cn_works", fmt(p["eu_cn_works"], "works"), f"Europe–China AI works, {p['first_year']}–{p['last_year']}"),
+        ("eu_cn_works", fmt(p["eu_cn_works"], "works"),
+         f"Europe–China AI {wording.noun(p['eu_cn_works'], 'work')}, {wording.period(p['first_year'], p['last_year'])}"),
         ("eu_cn_works_defence_linked", fmt(p["eu_cn_works_defence_linked"], "works"),
-         f"of them with a defence-linked Chinese partner (PLA included), {_share(p['share_defence_linked'])}"),
+         f"of them with a {TAG_NAMES['defence_linked']} Chinese partner, {_share(p['share_defence_linked'])}"),
         ("eu_cn_works_with_pla", fmt(p["eu_cn_works_with_pla"], "works"), "of them with a PLA partner"),
         ("eu_cn_works_security_linked", fmt(p["eu_cn_works_security_linked"], "works"),
          "of them with a security-linked partner"),
         ("chinese_partners", fmt(p["chinese_partners"], "works"),
-         f"Chinese partners, {p['chinese_partners_defence_linked']} of them defence-linked "
-         f"({p['chinese_partners_pla']} PLA)"),
+         f"Chinese {wording.noun(p['chinese_partners'], 'partner')}, {p['chinese_partners_defence_linked']} "
+         f"{TAG_NAMES['defence_linked']}, {p['chinese_partners_pla']} PLA"),
         ("share_of_ai_works_with_cn", _share(p["share_of_ai_works_with_cn"]),
-         f"of its own AI output ({ai} works) co-authored with China"),
+         f"of its own AI output ({ai}) co-authored with China"),
     ]
     return [{"value": v, "label": label, "attrs": {"data-field": key}} for key, v, label in items]
 
@@ -127,7 +129,7 @@ def text_only_table(inst: Institution) -> Table | None:
         return None
     total = works[0]["text_only_total"]
     rows = [{"cells": [str(w["publication_year"]), w["title"] or "(no title)", _doi_link(w["doi"]),
-                       RISK_LEVELS["pla" if w["has_pla_by_text_only"] else "defence_linked"].label, _text_evidence(w)],
+                       TAG_NAMES["pla" if w["has_pla_by_text_only"] else "defence_linked"], _text_evidence(w)],
              "attrs": {"data-text-work": w["work_id"]}} for w in works]
     caption = (f"Works tagged on affiliation text alone ({total}"
                + (f", the newest {len(works)} listed)" if total > len(works) else ")"))
@@ -145,12 +147,13 @@ def section_partners(inst: Institution) -> Section:
             bars.append(Bar(f"{shorten(p['partner_name'])} ({level.label})", float(p["eu_cn_works"]), level.colour,
                             full_label=f"{p['partner_name']} ({level.label})"))
         rows.append({"cells": [p["partner_name"], p["partner_ror"] or "none", level.label,
-                               f"{p['first_year']}–{p['last_year']}", fmt(p["eu_cn_works"], "works"), _reasons(p)],
+                               wording.period(p["first_year"], p["last_year"]), fmt(p["eu_cn_works"], "works"),
+                               _reasons(p)],
                      "attrs": {"data-partner": p["partner_institution_id"]}})
     if len(bars) < MIN_CHARTED:
         bars, shown = [], "The table lists it"
     elif len(inst.partners) > len(bars):
-        shown = f"The chart shows the {len(bars)} with the most works; the table lists every partner"
+        shown = f"The chart shows the first {len(bars)}; the table lists every partner"
     else:
         shown = "The chart shows them all; the table lists them"
     present.sort(key=list(RISK_LEVELS).index)
@@ -162,12 +165,13 @@ def section_partners(inst: Institution) -> Section:
         "string.").format(
         inst.text_only_works[0]["text_only_total"])
     return Section(
-        "partners", f"Its {len(inst.partners)} Chinese partners",
+        "partners", f"Its {wording.count(len(inst.partners), 'Chinese partner')}",
         Markup("Chinese institutions on its Europe–China works, as they appear on the works (a lab and its parent "
-               "university are two partners). A partner is tagged when it, a parent in ROR, or an ancestor in its "
-               "OpenAlex lineage is on one of the study's risk lists (<code>marts.institution_partners</code>). "
-               "{0} with the reasons for the tags. Risk levels as defined above.{1}").format(shown, by_text),
-        [bar_chart("inst-partners", "Chinese partners by joint Europe–China AI works", bars, "works",
+               "university are two partners), riskiest first: by risk level, highest first, then by joint works. A "
+               "partner is tagged when it, a parent in ROR, or an ancestor in its OpenAlex lineage is on one of the "
+               "study's risk lists (<code>marts.institution_partners</code>). {0} with the reasons for the tags. "
+               "Risk levels as defined above.{1}").format(shown, by_text),
+        [bar_chart("inst-partners", "Chinese partners, riskiest first: joint Europe–China AI works", bars, "works",
                    legend=[(RISK_LEVELS[lvl].label, RISK_LEVELS[lvl].colour) for lvl in present])] if bars else [],
         [Table("Partners, their risk level and why", ["Chinese partner", "ROR", "risk level", "years", "works",
                                                       "tags and reasons"], rows, numeric_from=4, numeric_to=5),
@@ -191,8 +195,8 @@ def section_funding_and_works(inst: Institution) -> Section:
                        else ")"))
     return Section(
         "works", "Funders, dual-use works and the newest works",
-        Markup("Of its Europe–China works, {0} name a funder, {1} a Chinese funder, {2} a Chinese government funder "
-               "and {3} the National Defence Basic Scientific Research Programme. A dual-use work touches an area of "
+        Markup("Its Europe–China works naming a funder: {0}; a Chinese funder: {1}; a Chinese government funder: {2}; "
+               "the National Defence Basic Scientific Research Programme: {3}. A dual-use work touches an area of "
                "the seed <code>dual_use_topics</code>. Every work: <code>select * from "
                "marts.fct_institution_eu_cn_works where institution_id = '{4}'</code>.").format(
             p["funding_disclosed_works"], p["china_funded_works"], p["chinese_gov_funded_works"],
@@ -211,12 +215,13 @@ def section_funding_and_works(inst: Institution) -> Section:
 def institution_page(inst: Institution, levels: list[str], fingerprint: str) -> Page:
     return Page(f"{FOLDER}/{inst.page}", "institution.html", {
         "p": inst.profile, "tiles": tiles(inst.profile), "fingerprint": fingerprint,
+        "share_min_works": share_ranking_min_works(),
         "sections": [section_years(inst, levels), section_partners(inst), section_funding_and_works(inst)]})
 
 
 def index_page(institutions: list[Institution]) -> Page:
     rows = [{"p": i.profile, "href": i.page} for i in institutions]
-    return Page(INDEX, "institutions_index.html", {"rows": rows})
+    return Page(INDEX, "institutions_index.html", {"rows": rows, "share_min_works": share_ranking_min_works()})
 
 
 def institution_pages(institutions: list[Institution], levels: list[str], fingerprints: dict[str, str]) -> list[Page]:

@@ -1,7 +1,9 @@
 """The study page: the figures of ReportData arranged as tiles, charts, tables and their definitions.
 
-The terms are those of docs/definitions.md, one per idea: "defence-linked" always includes the PLA, as the
-marts' columns do; a work's *risk level* is the highest tag among its Chinese partners.
+The terms are those of docs/definitions.md, one wording per idea, the same in the institution pages and `make
+profile`: a count of works or partners with a tag is "defence-linked (PLA included)", as the marts' columns count
+it; a work's *risk level*, the highest tag among its Chinese partners, is "defence-linked level" (TAG_NAMES,
+RISK_LEVELS).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from . import wording
 from .charts import LEGEND_CHARS, Bar, Series, bar_chart, column_chart, fmt, shorten
 from .data import ReportData, ReportInputError
 
@@ -30,25 +33,29 @@ class RiskLevel:
     definition: str
 
 
-# A work's (or a link's) risk level: the highest tag among its Chinese institutions, highest first.
+# A work's (or a link's) risk level: the highest tag among its Chinese institutions, highest first. The levels that
+# share a tag's name say "level": works with a defence-linked partner (PLA included) = PLA level + defence-linked level.
 RISK_LEVELS = {
-    "pla": RiskLevel("PLA", "#7a0019",
+    "pla": RiskLevel("PLA level", "#7a0019",
                      "a People's Liberation Army institution: PLA academies, service universities, NUDT and the "
                      "Central Military Commission's universities, PLA medical and research units."),
-    "defence_linked": RiskLevel("defence-linked", "#c0392b",
+    "defence_linked": RiskLevel("defence-linked level", "#c0392b",
                                 "directly controlled by or closely tied to the military (MERICS' wording): the PLA, "
                                 "the Seven Sons of National Defence and their units, the nuclear-weapons programme, "
                                 "state defence agencies and defence-industry conglomerates. As a work's level: a "
                                 "defence-linked partner but no PLA one."),
-    "security_linked": RiskLevel("security-linked", "#e08e0b",
+    "security_linked": RiskLevel("security-linked level", "#e08e0b",
                                  "public and state security (the Ministries of Public and of State Security) and the "
-                                 "People's Armed Police."),
+                                 "People's Armed Police. As a work's level: a security-linked partner, and none PLA "
+                                 "or defence-linked."),
     "listed": RiskLevel("listed", "#d9b38c",
                         "on a risk list, no tag: the institution, or one above it in its OpenAlex lineage, is on one "
                         "of the study's risk lists (most often a civilian university on ASPI's China Defence "
                         "Universities Tracker) but is neither PLA, defence-linked nor security-linked."),
     "none": RiskLevel("none", "#b4bcc5", "no Chinese institution on any of the study's risk lists."),
 }
+# A tag's name where works or partners carrying it are counted (a work can carry several tags).
+TAG_NAMES = {"pla": "PLA", "defence_linked": "defence-linked (PLA included)", "security_linked": "security-linked"}
 # Works tagged on affiliation-text evidence alone (no Chinese institution of theirs carries the tag), by the
 # headline figure they are part of.
 TEXT_ONLY = {"eu_cn_works_with_pla": "eu_cn_works_with_pla_by_text_only",
@@ -289,20 +296,22 @@ def section_links(data: ReportData, cite: Citations) -> Section:
         eu, cc, cn = link["european_institution_name"], link["european_country_code"], link["chinese_institution_name"]
         bars.append(Bar(f"{shorten(eu)} ({cc}) × {shorten(cn)}", float(link["eu_cn_works"]), level.colour,
                         full_label=f"{eu} ({cc}) × {cn}"))
-        rows.append({"cells": [str(i), link["european_institution_name"], link["european_country_code"],
+        shown_rank = wording.rank(link["works_rank"], {link["works_rank"]} if link["works_rank_shared"] else set())
+        rows.append({"cells": [shown_rank, link["european_institution_name"], link["european_country_code"],
                                link["chinese_institution_name"], level.label, fmt(link["eu_cn_works"], "works")],
                      "attrs": {"data-rank": str(i)}})
     present = [lvl for lvl in RISK_LEVELS if any(link["chinese_risk_level"] == lvl for link in data.links)]
     # The TU Munich figure's name carries the dbt var top_links_n (top10_links_involving_tum by default).
     tum = next((f for (m, scope, period), f in data.figures.items()
                 if re.fullmatch(r"top\d+_links_involving_tum", m) and scope == "DE-CN" and period == data.span), None)
-    tables = [Table("The same links in full", ["#", "European institution", "country", "Chinese institution",
-                                               "risk level", "works"], rows, numeric_from=5)]
+    tables = [Table("The same links in full (links with as many works share a rank: 3=)",
+                    ["#", "European institution", "country", "Chinese institution", "risk level", "works"], rows,
+                    numeric_from=5)]
     if tum is not None:
         tables.insert(0, _comparison_table([_comparison(data, cite, "German–Chinese top links with TU Munich",
                                                         tum.metric, "DE-CN")]))
     return Section(
-        "links", f"The {len(data.links)} largest Europe–China institution links ({data.span})",
+        "links", f"The {wording.count(len(data.links), 'largest Europe–China institution link')} ({data.span})",
         Markup("An institution link is a pair of a European and a Chinese institution on the same Europe–China "
                "work, counted in distinct works (<code>marts.agg_institution_links</code>). The colour is the "
                "Chinese institution's risk level."),
