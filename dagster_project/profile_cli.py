@@ -1,12 +1,17 @@
 """`make profile INSTITUTION=…`: one European institution's Europe–China AI works, its Chinese partners with their
-risk tags and why, the per-year trend, top funders and dual-use works, printed from the published warehouse.
+risk tags and why, the per-year trend, top funders and dual-use works, printed from the published warehouse; or,
+for a Chinese institution, the reverse view: its European partners (and, for a risk-list entity, those of its
+units).
 
 The institution is a ROR id (bare `02kkvpp62` or `https://ror.org/02kkvpp62`), an OpenAlex id (`I62916508` or
-its URL) or part of a name. The published file is opened read-only: a run publishes by swapping the file whole,
-so this works while a run is publishing. Every figure comes from the marts (institution_profiles,
-institution_partners, agg_institution_years, fct_institution_eu_cn_works); nothing is recomputed here.
+its URL) or part of a name, looked up among the European institutions first, then among the Chinese ones on
+Europe–China works; a name that matches none gets the closest names. The published file is opened read-only: a run
+publishes by swapping the file whole, so this works while a run is publishing. Every figure comes from the marts
+(institution_profiles, institution_partners, agg_institution_years, fct_institution_eu_cn_works, dim_institutions,
+agg_risk_entity_partners); nothing is recomputed here. Counts, periods, ranks, risk levels, tag names and the
+partners' order are worded as the pages word them (dagster_project.report).
 
-It also writes the institution's page, the same page the report asset writes for every institution
+For a European institution it also writes its page, the same page the report asset writes for every institution
 (`report/institutions/<ror>.html` beside the warehouse, rendered by `dagster_project.report`), and prints its path.
 """
 
@@ -22,16 +27,21 @@ from pathlib import Path
 import duckdb
 
 from .lib.owned_paths import ForeignPathError
-from .report import ReportInputError, report_dir, write_institution_page
+from .report import ReportInputError, report_dir, wording, write_institution_page
+from .report.institution_data import partner_order, share_ranking_min_works, shown_ranks
+from .report.institutions import MATCH_PATHS
+from .report.study import RISK_LEVELS, TAG_NAMES
 from .settings import SettingsError, load_settings
 
 # A ROR id is 0 + 6 base32 characters + 2 check digits; OpenAlex writes them as URLs, sometimes doubled.
 ROR_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?ror\.org/", re.IGNORECASE)
 ROR_ID = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
 OPENALEX_ID = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:institutions/)?)?(i\d+)$", re.IGNORECASE)
-PROFILE_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works")
-RISK_ORDER = {"pla": 0, "defence_linked": 1, "security_linked": 2, "listed": 3, "none": 4}
+PROFILE_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works",
+                 "dim_institutions", "agg_risk_entity_partners")
 WIDTH = 110
+CLOSE_NAME = 0.75  # how alike (difflib's ratio) a name, or a run of its words, must be to be suggested
+SUGGESTIONS = 5
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -87,9 +97,15 @@ def _rows(con, sql: str, params: list | None = None) -> list[dict]:
     return [printable(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
+def _by_name(found: list[dict], text: str) -> list[dict]:
+    """An exact name wins over longer names that contain it."""
+    exact = [r for r in found if r["institution_name"].lower() == text.lower()]
+    return exact if len(exact) == 1 else found
+
+
 def find(con, query: str) -> list[dict]:
-    """Profiles matching the query: by ROR id, by OpenAlex id, else by a case-insensitive part of the name
-    (an exact name wins over longer names that contain it)."""
+    """European profiles matching the query: by ROR id, by OpenAlex id, else by a case-insensitive part of the
+    name."""
     base = "select institution_id, institution_ror, institution_name, country_code, eu_cn_works from marts.institution_profiles"
     if ror := bare_ror(query):
         return _rows(con, f"{base} where institution_ror = ?", [ror])
@@ -98,26 +114,80 @@ def find(con, query: str) -> list[dict]:
     text = query.strip()
     if not text:
         raise ProfileError("Give an institution: a ROR id, an OpenAlex id or part of its name.")
-    found = _rows(con, f"{base} where institution_name ilike '%' || ? || '%' order by eu_cn_works desc, institution_name",
-                  [text])
-    exact = [r for r in found if r["institution_name"].lower() == text.lower()]
-    return exact if len(exact) == 1 else found
+    return _by_name(_rows(con, f"{base} where institution_name ilike '%' || ? || '%' "
+                               "order by eu_cn_works desc, institution_name", [text]), text)
+
+
+# The Chinese institutions with a reverse view: on a Europe–China work, or a risk-list entity whose units are.
+CHINESE = """select d.institution_id, d.ror_id as institution_ror, d.institution_name, d.country_code, d.eu_cn_works,
+                    d.risk_level
+             from marts.dim_institutions as d
+             where d.is_chinese and (d.institution_id in (select partner_institution_id from marts.institution_partners)
+                                     or d.ror_id in (select entity_ror from marts.agg_risk_entity_partners))"""
+
+
+def find_chinese(con, query: str) -> list[dict]:
+    """Chinese institutions matching the query (by ROR id, OpenAlex id or part of the name), for the reverse view."""
+    if ror := bare_ror(query):
+        return _rows(con, f"{CHINESE} and d.ror_id = ?", [ror])
+    if openalex_id := short_openalex_id(query):
+        return _rows(con, f"{CHINESE} and d.institution_id = ?", [openalex_id])
+    text = query.strip()
+    found = _by_name(_rows(con, f"{CHINESE} and d.institution_name ilike '%' || ? || '%' "
+                                "order by d.eu_cn_works desc, d.institution_name", [text]), text)
+    return _one_entity(con, found)
+
+
+def _one_entity(con, found: list[dict]) -> list[dict]:
+    """A risk-list entity and units tagged through it ("Beihang": Beihang University and its lab) are one answer:
+    the entity, whose reverse view lists its units' partners too; any other set of matches stays a list."""
+    if len(found) < 2:
+        return found
+    matches = {r[0]: r[1] or [] for r in con.execute(
+        "select institution_id, risk_matches from marts.dim_institutions where institution_id in (select unnest(?))",
+        [[r["institution_id"] for r in found]]).fetchall()}
+    heads = [(r, m["entity_id"]) for r in found for m in matches[r["institution_id"]] if m["match_path"] == "own_ror"]
+    if len(heads) == 1 and all(any(m["entity_id"] == heads[0][1] for m in matches[r["institution_id"]]) for r in found):
+        return [heads[0][0]]
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def closest_names(query: str, names: list[str]) -> list[str]:
+    """The names most like the query, as a whole or in a run of as many words as it has (so "Beihnag" finds
+    "Beihang University" and "Oxfrod" "University of Oxford"): a typo of one letter or two, best first."""
+    typed = " ".join(_words(query))
+    if not typed:
+        return []
+    span = len(typed.split())
+
+    def likeness(name: str) -> tuple[float, float]:
+        """How alike its closest run of words is, then the whole name (which settles a tie of runs)."""
+        words = _words(name)
+        whole = difflib.SequenceMatcher(None, typed, " ".join(words)).ratio()
+        runs = [" ".join(words[i:i + span]) for i in range(max(len(words) - span + 1, 1))]
+        return max(whole, *(difflib.SequenceMatcher(None, typed, run).ratio() for run in runs)), whole
+
+    scored = sorted(((*likeness(n), n) for n in set(names)), key=lambda t: (-t[0], -t[1], t[2]))
+    return [n for score, _, n in scored if score >= CLOSE_NAME][:SUGGESTIONS]
 
 
 def explain_unknown(con, query: str) -> str:
-    """Why nothing matched: the institution is known but on no Europe–China work, or a parent organisation, or
-    unknown (then the closest names)."""
+    """Why nothing matched: the institution is known but on no Europe–China work, or neither European nor
+    Chinese, or a parent organisation, or unknown (then the closest names)."""
     ror, openalex_id = bare_ror(query), short_openalex_id(query)
     if ror or openalex_id:
-        known = _rows(con, "select institution_id, institution_name, country_code, is_european from marts.dim_institutions"
-                           " where ror_id = ? or institution_id = ?", [ror, openalex_id])
+        known = _rows(con, "select institution_id, institution_name, country_code, is_european, is_chinese "
+                           "from marts.dim_institutions where ror_id = ? or institution_id = ?", [ror, openalex_id])
         if known:
             k = known[0]
             name = f"{k['institution_name']} ({k['institution_id']}, {k['country_code']})"
-            if not k["is_european"]:
-                return (f"{name} is not a European institution; profiles cover European ones. Its European partners: "
-                        "marts.institution_partners where partner_institution_id = the id above, or "
-                        "marts.agg_risk_entity_partners for a risk-list entity.")
+            if not (k["is_european"] or k["is_chinese"]):
+                return (f"{name} is neither a European nor a Chinese institution; profiles cover European ones, and "
+                        "the reverse view Chinese ones.")
             return f"{name} is on no Europe–China AI work of the study period directly, as an authorship's institution."
         parents = _rows(con, "select parent_institution_id, parent_name, eu_cn_works, member_institutions"
                              " from marts.agg_institution_parent_profiles where parent_ror = ? or parent_institution_id = ?",
@@ -125,17 +195,16 @@ def explain_unknown(con, query: str) -> str:
         if parents:
             p = parents[0]
             return (f"{p['parent_name'] or p['parent_institution_id']} is on no work itself, but as a parent organisation "
-                    f"(OpenAlex lineage) its {p['member_institutions']} member institution(s) have {p['eu_cn_works']} "
-                    "Europe–China AI works: see marts.agg_institution_parent_profiles and its member_institution_ids.")
+                    f"(OpenAlex lineage) its {wording.count(p['member_institutions'], 'member institution')} have "
+                    f"{wording.count(p['eu_cn_works'], 'Europe–China AI work')}: see "
+                    "marts.agg_institution_parent_profiles and its member_institution_ids.")
         return f"No institution with {'ROR id ' + ror if ror else 'OpenAlex id ' + openalex_id} is in this warehouse."
     names = [r[0] for r in con.execute("select institution_name from marts.institution_profiles").fetchall()]
-    by_lower = {n.lower(): n for n in names}
-    close = difflib.get_close_matches(query.strip().lower(), list(by_lower), n=5, cutoff=0.5)
-    words = [w for w in re.findall(r"\w{4,}", query.lower())]
-    close += [n.lower() for n in names if any(w in n.lower() for w in words) and n.lower() not in close][: 5 - len(close)]
-    hint = ("Closest names: " + "; ".join(by_lower[c] for c in close) + ".") if close else \
-        "No similar name among the European institutions with Europe–China AI works."
-    return f"No European institution on a Europe–China AI work matches {query.strip()!r}. {hint}"
+    names += [r["institution_name"] for r in _rows(con, CHINESE)]
+    close = closest_names(query, names)
+    hint = ("Closest names: " + "; ".join(close) + ".") if close else \
+        "No similar name among the European and Chinese institutions on Europe–China AI works."
+    return f"No European or Chinese institution on a Europe–China AI work matches {query.strip()!r}. {hint}"
 
 
 def _pct(value) -> str:
@@ -149,6 +218,28 @@ def _wrap(text: str, indent: int) -> str:
                          break_long_words=False, break_on_hyphens=False)
 
 
+def _level(level: str) -> str:
+    return RISK_LEVELS[level].label if level in RISK_LEVELS else level
+
+
+def _tags(entities: list[dict]) -> list[str]:
+    return [_wrap(f"tag: {e['reason']}; source: {e['source_url'] or 'n/a'}", 6) for e in entities]
+
+
+def _ranks(con, p: dict) -> list[str]:
+    shown_ranks(con, [p])
+    total = con.execute("select count(*), count(rank_by_share_of_ai_works_with_cn) "
+                        "from marts.institution_profiles").fetchone()
+    minimum = share_ranking_min_works()
+    if p["rank_by_share_of_ai_works_with_cn"] is None:
+        by_share = f"not ranked (fewer than {minimum} AI works{' known' if p['ai_works'] is None else ''})"
+    else:
+        by_share = f"{p['share_rank_shown']} of {total[1]} (those with at least {minimum} AI works)"
+    return [f"  rank by works with a {TAG_NAMES['defence_linked']} partner: {p['rank_shown']} of "
+            f"{wording.count(total[0], 'European institution')} (\"=\": shared with equal figures)",
+            f"  rank by share of its AI output co-authored with China: {by_share}"]
+
+
 def render(con, institution_id: str, partners_shown: int) -> str:
     p = _rows(con, "select * from marts.institution_profiles where institution_id = ?", [institution_id])[0]
     partners = _rows(con, "select * from marts.institution_partners where institution_id = ?", [institution_id])
@@ -157,51 +248,52 @@ def render(con, institution_id: str, partners_shown: int) -> str:
     dual_use = _rows(con, """select publication_year, title, doi, dual_use_areas, risk_level
                              from marts.fct_institution_eu_cn_works where institution_id = ? and is_dual_use
                              order by publication_year desc, work_id desc""", [institution_id])
+    defence = TAG_NAMES["defence_linked"]
     out = [
         f"{p['institution_name']} ({p['country_code']}) — ROR {p['institution_ror'] or 'none'}, OpenAlex {p['institution_id']}",
         f"Data: {p['dataset_label']}",
         f"Definitions: {p['definition_set']} (Europe = {p['europe_definition']}; see docs/definitions.md)",
         "",
         "Totals (Europe–China AI works, directly as an authorship's institution)",
-        f"  works {p['eu_cn_works']} ({p['first_year']}–{p['last_year']}); with a PLA partner {p['eu_cn_works_with_pla']}; "
-        f"defence-linked (PLA included) {p['eu_cn_works_defence_linked']} ({_pct(p['share_defence_linked'])}); "
+        f"  works {p['eu_cn_works']} ({wording.period(p['first_year'], p['last_year'])}); with a PLA partner "
+        f"{p['eu_cn_works_with_pla']}; {defence} {p['eu_cn_works_defence_linked']} ({_pct(p['share_defence_linked'])}); "
         f"security-linked {p['eu_cn_works_security_linked']}",
-        f"  Chinese partners {p['chinese_partners']}: PLA {p['chinese_partners_pla']}, defence-linked "
+        f"  Chinese partners {p['chinese_partners']}: PLA {p['chinese_partners_pla']}, {defence} "
         f"{p['chinese_partners_defence_linked']}, security-linked {p['chinese_partners_security_linked']}; "
         f"risk-list entities behind them {p['chinese_risk_entities']}",
         f"  own AI output {p['ai_works'] if p['ai_works'] is not None else 'unknown (API source)'}; "
         f"co-authored with China {_pct(p['share_of_ai_works_with_cn'])}",
         f"  China-funded {p['china_funded_works']}; Chinese-government-funded {p['chinese_gov_funded_works']}; "
         f"defence-programme-funded {p['defence_programme_funded_works']}; dual-use {p['dual_use_works']}",
-        f"  rank by defence-linked works among European institutions: {p['rank_by_defence_linked_works']}",
+        *_ranks(con, p),
         "",
     ]
-    partners.sort(key=lambda r: (RISK_ORDER.get(r["partner_risk_level"], 9), -r["eu_cn_works"], r["partner_name"] or ""))
+    partners.sort(key=partner_order)
     shown = f", first {partners_shown}" if len(partners) > partners_shown else ""
-    out.append(f"Chinese partners ({len(partners)}; riskiest first{shown})")
+    out.append(f"Chinese partners ({len(partners)}; riskiest first: by risk level, then joint works{shown})")
     for r in partners[:partners_shown]:
         out.append(f"  {r['partner_name']} [{r['partner_institution_id']}, ROR {r['partner_ror'] or 'none'}] — "
-                   f"{r['eu_cn_works']} works {r['first_year']}–{r['last_year']}, risk: {r['partner_risk_level']}")
-        for entity in r["partner_risk_entities"]:
-            out.append(_wrap(f"tag: {entity['reason']}; source: {entity['source_url'] or 'n/a'}", 6))
+                   f"{wording.count(r['eu_cn_works'], 'work')}, {wording.period(r['first_year'], r['last_year'])}, "
+                   f"{_level(r['partner_risk_level'])}")
+        out += _tags(r["partner_risk_entities"])
         if r["dual_use_areas"]:
             out.append(_wrap(f"dual-use areas: {', '.join(r['dual_use_areas'])}", 6))
         newest = r["newest_works"][0] if r["newest_works"] else None
         if newest:
             out.append(_wrap(f"newest: {newest['publication_year']} {newest['title']} (doi {newest['doi'] or 'none'})", 6))
-    out += ["", "Per year          AI works  EU–CN  PLA  defence-linked  share with CN"]
+    out += ["", f"Per year          AI works  EU–CN  PLA  {defence}  share with CN"]
     peak = max((y["eu_cn_works"] for y in years), default=0) or 1
     for y in years:
         ai = "n/a" if y["ai_works"] is None else str(y["ai_works"])
         bar = "#" * round(20 * y["eu_cn_works"] / peak)
         out.append(f"  {y['publication_year']}          {ai:>8}  {y['eu_cn_works']:>5}  {y['eu_cn_works_with_pla']:>3}  "
-                   f"{y['eu_cn_works_defence_linked']:>14}  {_pct(y['share_of_ai_works_with_cn']):>13}  {bar}")
+                   f"{y['eu_cn_works_defence_linked']:>{len(defence)}}  {_pct(y['share_of_ai_works_with_cn']):>13}  {bar}")
     out += ["", "Top funders (Europe–China works naming them)"]
     out += [f"  {f['eu_cn_works']:>4}  {f['funder_name']}" for f in p["top_funders"]] or ["  none disclosed"]
     out += ["", f"Dual-use works ({len(dual_use)})"]
     for w in dual_use:
         out.append(_wrap(f"{w['publication_year']} {w['title']} (doi {w['doi'] or 'none'}; {', '.join(w['dual_use_areas'])}; "
-                         f"partner risk: {w['risk_level']})", 2))
+                         f"partner risk level: {_level(w['risk_level'])})", 2))
     if not dual_use:
         out.append("  none")
     out += ["", "All works: select * from marts.fct_institution_eu_cn_works where institution_id = "
@@ -209,10 +301,65 @@ def render(con, institution_id: str, partners_shown: int) -> str:
     return "\n".join(out)
 
 
+def render_chinese(con, institution_id: str) -> str:
+    """The reverse view of a Chinese institution: its European partners on Europe–China AI works, most joint works
+    first; for a risk-list entity, also those of its units (agg_risk_entity_partners, query 15)."""
+    c = _rows(con, "select * from marts.dim_institutions where institution_id = ?", [institution_id])[0]
+    partners = _rows(con, "select * from marts.institution_partners where partner_institution_id = ? "
+                          "order by eu_cn_works desc, institution_name, institution_id", [institution_id])
+    entities = partners[0]["partner_risk_entities"] if partners else []
+    out = [
+        f"{c['institution_name']} ({c['country_code']}) — ROR {c['ror_id'] or 'none'}, OpenAlex {institution_id}",
+        f"Data: {c['dataset_label']}",
+        f"Definitions: {c['definition_set']} (Europe = {c['europe_definition']}; see docs/definitions.md)",
+        "",
+        "A Chinese institution: its European partners on Europe–China AI works (the reverse view)",
+        f"  {wording.count(c['eu_cn_works'], 'Europe–China AI work')}; risk level: {_level(c['risk_level'])}",
+        *(_tags(entities) if entities else [_wrap(f"tags: {c['risk_reasons_text']}", 6)] if c["risk_reasons_text"]
+          else []),
+        "",
+        f"European partners ({len(partners)}; most joint works first)",
+    ]
+    for r in partners:
+        out.append(f"  {r['institution_name']} ({r['country_code']}) [{r['institution_id']}, ROR "
+                   f"{r['institution_ror'] or 'none'}] — {wording.count(r['eu_cn_works'], 'work')}, "
+                   f"{wording.period(r['first_year'], r['last_year'])}")
+    if not partners:
+        out.append("  none directly: its units' are below")
+    if c["ror_id"]:
+        units = _rows(con, "select * from marts.agg_risk_entity_partners where entity_ror = ? "
+                           "order by eu_cn_works desc, institution_name, institution_id", [c["ror_id"]])
+        if any(v["partner_institution_id"] != institution_id for u in units for v in u["via_partners"]):
+            out += ["", f"With its units: the risk-list entity {units[0]['entity_name']}'s European partners "
+                        f"({len(units)}; most joint works first)"]
+            for u in units:
+                via = "; ".join(f"{v['partner_name']} (through {MATCH_PATHS.get(v['match_path'], v['match_path'])})"
+                                for v in u["via_partners"])
+                out.append(f"  {u['institution_name']} ({u['country_code']}) — {wording.count(u['eu_cn_works'], 'work')}, "
+                           f"{wording.period(u['first_year'], u['last_year'])}")
+                out.append(_wrap(f"via {via}", 6))
+    for e in entities:
+        if e["match_path"] != "own_ror" and e["matched_ror_id"]:
+            out.append(_wrap(f"Tagged through {e['entity_name']}: its European partners with all its units, "
+                             f"make profile INSTITUTION={e['matched_ror_id']}", 2))
+    out += ["", "All its joint works by European institution: select * from marts.institution_partners where "
+                f"partner_institution_id = '{institution_id}';"]
+    return "\n".join(out)
+
+
+def _list_matches(found: list[dict], query: str, kind: str) -> None:
+    print(f"{len(found)} {kind} institutions on Europe–China AI works match {query.strip()!r}; give one of these ids:")
+    for r in found:
+        level = f"  {_level(r['risk_level'])}" if "risk_level" in r else ""
+        print(f"  {r['institution_id']:<13} ROR {r['institution_ror'] or 'none':<10} {r['country_code']}  "
+              f"{wording.count(r['eu_cn_works'], 'work'):>10}  {r['institution_name']}{level}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="make profile INSTITUTION=…",
-        description="Print one European institution's Europe–China AI profile from the published warehouse.")
+        description="Print one European institution's Europe–China AI profile from the published warehouse, or a "
+                    "Chinese institution's European partners.")
     parser.add_argument("institution", help="ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) "
                                             "or part of the name")
     parser.add_argument("--warehouse", type=Path, help="the published DuckDB file (default: WAREHOUSE_PATH)")
@@ -226,12 +373,16 @@ def main(argv: list[str] | None = None) -> int:
         with con:
             found = find(con, args.institution)
             if not found:
-                raise ProfileError(explain_unknown(con, args.institution))
+                chinese = find_chinese(con, args.institution)
+                if len(chinese) > 1:
+                    _list_matches(chinese, args.institution, "Chinese")
+                elif chinese:
+                    print(render_chinese(con, chinese[0]["institution_id"]))
+                else:
+                    raise ProfileError(explain_unknown(con, args.institution))
+                return 0
             if len(found) > 1:
-                print(f"{len(found)} European institutions match {args.institution.strip()!r}; give one of these ids:")
-                for r in found:
-                    print(f"  {r['institution_id']:<13} ROR {r['institution_ror'] or 'none':<10} {r['country_code']}  "
-                          f"{r['eu_cn_works']:>4} works  {r['institution_name']}")
+                _list_matches(found, args.institution, "European")
                 return 0
             print(render(con, found[0]["institution_id"], args.partners))
             out_dir = args.page_dir or report_dir(path)
