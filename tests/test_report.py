@@ -436,3 +436,18 @@ def test_more_pages_can_be_written_on_the_same_base(tmp_path):
     text = (tmp_path / "institutions" / "I1.html").read_text(encoding="utf-8")
     assert written == {"institutions/I1.html": len(text.encode())}
     assert "SYNTHETIC DATA" in text and "SYNTHETIC demo" in text and text.startswith("<!doctype html>")
+
+
+def test_a_chart_shortens_only_a_name_longer_than_three_lines_and_never_inside_a_parenthesis():
+    from dagster_project.report.charts import NAME_CHARS, shorten
+
+    whole = "Accentus Medical (United Kingdom"  # OpenAlex's own display name, shown as it is
+    assert shorten(whole) == whole
+    fits = ("Key Laboratory of Intelligent Perception " * 4)[:NAME_CHARS]
+    assert shorten(fits) == fits
+    head = "State Key Laboratory of Intelligent Perception and Image Understanding of the Ministry of Education"
+    long = f"{head} (Xidian University, Joint Research Institute of Very Long Names and Their Parentheses)"
+    assert len(head) < NAME_CHARS < len(long)
+    assert shorten(long) == f"{head}…"
+    words = "Institute of Artificial Intelligence and Robotics for Intelligent Manufacturing " * 3
+    assert shorten(words).endswith("…") and len(shorten(words)) <= NAME_CHARS and words.startswith(shorten(words)[:-1])
