@@ -6,12 +6,19 @@ their partition's date.
 
 No real record is a Europe–China AI work of the study's years (see the fixtures' PROVENANCE.md), and the publish
 guard rightly refuses a warehouse without one: one partition of the demo generator's synthetic works fills that
-slice, as it does for the API stand-in."""
+slice, as it does for the API stand-in.
+
+The run is `make run`'s entry point in two processes started together on a new Dagster home: one builds and
+publishes, the other is refused at once naming it, and the instance and the dbt parse stay sound."""
 
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -46,18 +53,53 @@ def build_snapshot(root: Path) -> dict[str, int]:
     return lines
 
 
+EXIT_BUSY = 75  # run.py's exit status when another run holds the warehouse
+
+
+class FinishedRun:
+    """What a finished run left in the Dagster instance: its status and its events, read back as the UI reads them."""
+
+    def __init__(self, dagster_home: Path):
+        instance = dg.DagsterInstance.from_config(str(dagster_home))
+        try:
+            self.runs = instance.get_runs()
+            self.success = [r.status for r in self.runs] == [dg.DagsterRunStatus.SUCCESS]
+            self.all_events = [e.dagster_event for r in self.runs for e in instance.all_logs(r.run_id) if e.dagster_event]
+        finally:
+            instance.dispose()
+
+
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("real_records")
     lines = build_snapshot(root / "snapshot")
     set_warehouse_env(mp, root, OPENALEX_SOURCE="snapshot", OPENALEX_SNAPSHOT_DIR=str(root / "snapshot"))
-    from dagster_project.definitions import defs
-    from dagster_project.settings import load_settings
+    from dagster_project.settings import PROJECT_ROOT, load_settings
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    yield {"result": result, "lines": lines, "settings": pinned(load_settings(), root)}
+    # A Dagster home no process has opened yet: the two runs race to create it.
+    env = {**os.environ, "DAGSTER_HOME": str(root / "new_dagster_home")}
+    runs = [subprocess.Popen([sys.executable, "-m", "dagster_project.run"], cwd=PROJECT_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=900) for run in runs]
+    yield {"result": FinishedRun(root / "new_dagster_home"), "lines": lines, "settings": pinned(load_settings(), root),
+           "exits": [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)], "root": root}
     mp.undo()
+
+
+def test_two_runs_at_once_on_a_new_dagster_home_one_runs_the_other_is_refused_and_nothing_breaks(real_run):
+    """One builds and publishes, the other stops at once naming it; one run in the instance's history, one log."""
+    exits = sorted(real_run["exits"])
+    assert [code for code, _, _ in exits] == [0, EXIT_BUSY], exits
+    (_, winner_out, _), (_, _, loser_err) = exits
+    assert len(loser_err.strip().splitlines()) == 1 and "is being written by another run" in loser_err
+    assert "Release " in winner_out and " is live." in winner_out
+    logs = real_run["root"] / "warehouse" / "logs"
+    assert len([p for p in logs.iterdir() if p.suffix == ".log"]) == 1  # the winner's alone
+    assert len(real_run["result"].runs) == 1
+    from dagster_project.resources import dbt_project
+
+    assert json.loads(Path(dbt_project.manifest_path).read_text())["nodes"]
 
 
 def test_every_real_record_goes_through_the_whole_job_and_it_publishes(real_run):

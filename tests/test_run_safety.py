@@ -21,7 +21,7 @@ import pytest
 
 from dagster_project.lib.owned_paths import MARKER, ForeignPathError, foreign_path_problem
 from dagster_project.settings import PROJECT_ROOT, load_settings
-from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of, warehouse_path_through_link
+from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of
 
 EXIT_BUSY = 75
 HOLD = """
@@ -200,27 +200,7 @@ def test_a_run_launched_from_the_ui_or_a_schedule_is_refused_before_its_first_st
     assert "is being written by another run" in error.message and f"pid {holder.pid}" in error.message
 
 
-@pytest.mark.slow
-def test_two_runs_at_once_on_a_new_dagster_home_one_runs_the_other_is_refused_and_nothing_breaks(tmp_path):
-    """Two `make run` started together on a new DAGSTER_HOME: one builds and publishes, the other stops at once
-    naming it; the instance and the dbt parse are sound for the next run."""
-    wh = warehouse_path_through_link(tmp_path / "wh")  # the test process's dbt parse serves both
-    env = _env(tmp_path, WAREHOUSE_PATH=str(wh))
-    runs = [subprocess.Popen([sys.executable, "-m", "dagster_project.run"], cwd=PROJECT_ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outputs = [run.communicate(timeout=600) for run in runs]
-    codes = sorted(run.returncode for run in runs)
-    assert codes == [0, EXIT_BUSY], outputs
-    winner, loser = (outputs[0], outputs[1]) if runs[0].returncode == 0 else (outputs[1], outputs[0])
-    assert len(loser[1].strip().splitlines()) == 1 and "is being written by another run" in loser[1]
-    assert "Release " in winner[0] and " is live." in winner[0]
-    assert len(list((tmp_path / "wh" / "logs").iterdir())) == 2  # the winner's log alone, with its folder's marker
-    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
-    assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
-    instance.dispose()
-    from dagster_project.resources import dbt_project
-
-    assert json.loads(Path(dbt_project.manifest_path).read_text())["nodes"]
+# Two `make run` at once on a new Dagster home: tests/test_real_records.py, whose real-records run is that race.
 
 
 def test_two_processes_opening_a_new_dagster_home_at_once_leave_it_usable(tmp_path):
