@@ -133,7 +133,8 @@ def test_peoples_armed_police_is_security_linked_and_the_disagreement_is_recorde
     pap = next(r for r in read("risk_entities") if r["ror_id"] == "011gh0524")
     assert pap["entity_group"] == "peoples_armed_police"
     assert (pap["is_security_linked"], pap["is_defence_linked"], pap["is_pla"]) == ("true", "false", "false")
-    assert pap["lists_disagree"] == "true" and "state_defence_agency" in pap["disagreement_note"]
+    assert pap["lists_disagree"] == "true"
+    assert "state_defence_agency" in pap["disagreement_note"]
     assert pap["core_group"] == "state_defence_agency"
 
 
@@ -176,7 +177,8 @@ def test_units_hang_under_risk_entities_and_inherit_their_tags():
         assert unit["tags"] == parent["tags"]
     by_unit = {u["unit_ror_id"]: u for u in units}
     # NUDT's State Key Laboratory of Automatic Target Recognition, and a Beihang lab, from both sources
-    assert by_unit["052qsxn63"]["parent_ror_id"] == NUDT and "pla" in by_unit["052qsxn63"]["tags"]
+    assert by_unit["052qsxn63"]["parent_ror_id"] == NUDT
+    assert "pla" in by_unit["052qsxn63"]["tags"]
     assert by_unit["017r4dj03"]["unit_entity_group"] == "seven_sons_unit"
     assert set(by_unit["017r4dj03"]["relationship_source"].split("|")) == {
         "ror_cn_hk_mo_tw_subset_relationships", "seven_sons_and_pla_core"}
@@ -253,7 +255,8 @@ def test_the_first_run_loads_every_seed_and_each_seed_has_one_check_summarising_
     checks = {(c.asset_key, c.check_name): c for c in result.get_asset_check_evaluations() if c.asset_key in seeds}
     assert set(checks) == {(k, "dbt_tests") for k in seeds}
     for (key, _), check in checks.items():
-        assert check.passed and check.metadata["dbt_tests_failed"].value == "none", key
+        assert check.passed, key
+        assert check.metadata["dbt_tests_failed"].value == "none", key
         assert check.metadata["dbt_tests_passed"].value >= 1, key
     assert sum(c.metadata["dbt_tests_passed"].value for c in checks.values()) == len(seed_tests)
 
@@ -263,7 +266,7 @@ def test_the_first_run_loads_every_seed_and_each_seed_has_one_check_summarising_
         types = dict(con.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = 'reference' and table_name = 'risk_entities'").fetchall())
-        assert types["is_pla"] == "BOOLEAN" and types["ror_id"] == "VARCHAR" and types["as_of_date"] == "DATE"
+        assert (types["is_pla"], types["ror_id"], types["as_of_date"]) == ("BOOLEAN", "VARCHAR", "DATE")
         period_type = con.execute(
             "select data_type from information_schema.columns where table_schema = 'reference' "
             "and table_name = 'reference_figures' and column_name = 'warehouse_period'").fetchone()[0]
@@ -314,9 +317,10 @@ def test_pla_hospitals_added_from_ror_are_pla_entities_with_their_source():
     for ror_id in ["04gw3ra78", "030ev1m28", "04kmpyd03", "02pqjgd54", "036dyz052", "02bjs0p66", "02jn36537",
                    "02d217z27"]:
         body = entities[ror_id]
-        assert body["entity_group"] == "pla_medical" and body["tags"] == "pla|defence_linked", ror_id
-        assert body["source_url"] == f"https://ror.org/{ror_id}" and body["notes"], ror_id
-        assert body["source_lists"] == "ror_cn_hk_mo_tw_subset" and body["as_of_date"], ror_id
+        assert (body["entity_group"], body["tags"]) == ("pla_medical", "pla|defence_linked"), ror_id
+        assert (body["source_url"], body["source_lists"]) == (f"https://ror.org/{ror_id}", "ror_cn_hk_mo_tw_subset"), ror_id
+        assert body["notes"], ror_id
+        assert body["as_of_date"], ror_id
     assert entities["04gw3ra78"]["entity_id"] == "chinese_pla_general_hospital"
     units = {u["unit_ror_id"]: u for u in read("risk_entity_units")}
     # the record a PLA hospital replaced hangs under it, so OpenAlex institutions still carrying it are matched
