@@ -27,15 +27,13 @@ from pathlib import Path
 import duckdb
 
 from .lib.owned_paths import ForeignPathError
+from .lib.ror_id import normalise_ror_id
 from .report import ReportInputError, report_dir, wording, write_institution_page
 from .report.institution_data import partner_order, share_ranking_min_works, shown_ranks
 from .report.institutions import MATCH_PATHS
 from .report.study import RISK_LEVELS, TAG_NAMES
 from .settings import SettingsError, load_settings
 
-# A ROR id is 0 + 6 base32 characters + 2 check digits; OpenAlex writes them as URLs, sometimes doubled.
-ROR_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?ror\.org/", re.IGNORECASE)
-ROR_ID = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
 OPENALEX_ID = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:institutions/)?)?(i\d+)$", re.IGNORECASE)
 PROFILE_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works",
                  "dim_institutions", "agg_risk_entity_partners")
@@ -50,12 +48,9 @@ class ProfileError(Exception):
 
 
 def bare_ror(text: str) -> str | None:
-    """The bare ROR id in a typed id (`02kkvpp62`, `https://ror.org/02kkvpp62`, a doubled prefix), else None."""
-    value = text.strip().rstrip("/")
-    while ROR_URL_PREFIX.match(value):
-        value = ROR_URL_PREFIX.sub("", value, count=1)
-    value = value.lower()
-    return value if ROR_ID.match(value) else None
+    """The bare ROR id in a typed id (`02kkvpp62`, `https://ror.org/02kkvpp62`, a doubled prefix), else None: the
+    project's one ROR-id rule, checksum included (lib/ror_id.py)."""
+    return normalise_ror_id(text)
 
 
 def short_openalex_id(text: str) -> str | None:
