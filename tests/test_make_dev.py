@@ -47,9 +47,12 @@ def test_group_members_lists_a_running_group_and_not_its_zombies():
     child = subprocess.Popen(["sleep", "30"], process_group=0)
     try:
         assert group_members(child.pid) == [child.pid]
-        child.kill()
-        time.sleep(0.2)  # not reaped yet: a zombie
+        child.kill()  # not reaped (no wait) yet: a zombie once the kernel has ended it
+        deadline = time.monotonic() + 10
+        while group_members(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert group_members(child.pid) == []
+        assert Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # still there, a zombie
     finally:
         child.kill()
         child.wait()
