@@ -451,3 +451,15 @@ def test_a_chart_shortens_only_a_name_longer_than_three_lines_and_never_inside_a
     assert shorten(long) == f"{head}…"
     words = "Institute of Artificial Intelligence and Robotics for Intelligent Manufacturing " * 3
     assert shorten(words).endswith("…") and len(shorten(words)) <= NAME_CHARS and words.startswith(shorten(words)[:-1])
+
+
+def test_the_largest_links_share_a_rank_when_their_works_are_equal(page, con):
+    """The links table's "#": a competition ranking over every link by works, worked out here; equal works share a
+    rank, marked "=" (ranks 2=, 2=, 4, not 2, 3, 4)."""
+    works = [n for (n,) in con.execute("select eu_cn_works from marts.agg_institution_links").fetchall()]
+    rows = re.findall(r'<tr data-rank="\d+"><td>([^<]+)</td>.*?<td class="n">([\d,]+)</td></tr>', page)
+    assert rows
+    for shown, printed in rows:
+        n = int(printed.replace(",", ""))
+        assert shown == f"{1 + sum(w > n for w in works)}{'=' if works.count(n) > 1 else ''}", (shown, n)
+    assert any(shown.endswith("=") for shown, _ in rows), "the demo's largest links include equal ones"
