@@ -1,12 +1,13 @@
-"""The real Dagster webserver: the asset graph over GraphQL, and a full_refresh run launched through it.
+"""The real Dagster webserver: the asset graph over GraphQL, and a run launched through it.
 
 The webserver runs on 127.0.0.1 with a temporary DAGSTER_HOME whose dagster.yaml uses the default run
 coordinator, so `launchRun` starts the run at once in a subprocess (the default run launcher) without a
 daemon. `make dev` (dagster dev) runs the daemon and queues runs instead.
 
-Starting the webserver takes ~10 s here (it loads the code location, on the test process's dbt parse); the
-launched run takes as long as a full run (~100 s on this 2-core machine), so that test runs only when
-WEBSERVER_RUN_TEST=1 is set: `WEBSERVER_RUN_TEST=1 .venv/bin/python -m pytest tests/test_webserver.py`.
+Starting the webserver takes ~10 s here (it loads the code location, on the test process's dbt parse). Its source is
+a snapshot folder without works, so the run launched through it stops at its first step, as it must: the launch, the
+run worker's own load of the code location and resources, a step and its failure reported back over GraphQL, in
+seconds rather than a whole build's ~100 s (a whole run to the end is tests/test_real_records.py's, through `make run`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.conftest import DEMO_WORKS_FOR_TESTS, warehouse_path_through_link
 pytestmark = pytest.mark.slow  # the Dagster webserver
 
 ROOT = Path(__file__).resolve().parent.parent
-JOB = "full_refresh"
+JOB = "update_warehouse"
 
 
 def _free_port() -> int:
@@ -53,6 +54,7 @@ class GraphQL:
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory):
     root = tmp_path_factory.mktemp("webserver")
+    (root / "empty_snapshot").mkdir()
     home = root / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(
@@ -67,6 +69,7 @@ def webserver(tmp_path_factory):
         "GX_ANALYTICS_ENABLED": "false", "RAW_DIR": str(root / "raw"),
         "WAREHOUSE_PATH": str(warehouse_path_through_link(root / "warehouse")), "DEMO_WORKS": str(DEMO_WORKS_FOR_TESTS),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "OPENALEX_SOURCE": "snapshot", "OPENALEX_SNAPSHOT_DIR": str(root / "empty_snapshot"),
     })
     port = _free_port()
     log = open(root / "webserver.log", "w")
@@ -157,10 +160,7 @@ query($id: ID!, $cursor: String) { logsForRun(runId: $id, afterCursor: $cursor, 
 """
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("WEBSERVER_RUN_TEST", "") not in ("1", "true", "yes"),
-                    reason="a full run through the webserver takes ~2 min: set WEBSERVER_RUN_TEST=1")
-def test_a_full_refresh_launched_through_graphql_succeeds_with_its_checks_passing(webserver):
+def test_a_run_launched_through_graphql_runs_in_its_own_process_and_reports_its_failing_step(webserver):
     gql = webserver["gql"]
     entries = gql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")["workspaceOrError"]["locationEntries"]
     location = entries[0]["name"]
@@ -184,18 +184,11 @@ def test_a_full_refresh_launched_through_graphql_succeeds_with_its_checks_passin
         cursor = page["cursor"]
         if not page["hasMore"]:
             break
-    failures = [(e["stepKey"], e["error"]["message"][:500]) for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+    failures = [(e["stepKey"], e["error"]["message"]) for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
     print(f"\nwebserver up in {webserver['startup_s']:.0f} s; {JOB} via launchRun: {status} in {time.monotonic() - started:.0f} s")
-    assert status == "SUCCESS", failures
-    evaluations = [e["evaluation"] for e in events if e["__typename"] == "AssetCheckEvaluationEvent"]
-    by_check = {("/".join(e["assetKey"]["path"]), e["checkName"]): e for e in evaluations}
-    print(f"{len(by_check)} asset checks evaluated, {sum(e['success'] for e in by_check.values())} passed")
-    assert by_check[("openalex/works", "contract")]["success"] is True
-    assert by_check[("marts/headline_figures", "yearly_figures_sum_to_span")]["success"] is True
-    assert by_check[("warehouse/published", "serving_copy_matches_build")]["success"] is True
-    assert any(k.startswith("staging/") for k, _ in by_check)  # the dbt tests, as asset checks
-    failed = [k for k, e in by_check.items() if not e["success"] and e["severity"] == "ERROR"]
-    assert not failed, failed
-    materialised = {"/".join(e["assetKey"]["path"]) for e in events if e["__typename"] == "MaterializationEvent"}
-    assert {"warehouse/published", "reports/study_report"} <= materialised
-    assert (webserver["root"] / "warehouse" / "openalex.duckdb").is_file()
+    assert status == "FAILURE"
+    [(step, message)] = failures
+    assert step == "openalex_raw"
+    assert f"OPENALEX_SNAPSHOT_DIR='{webserver['root'] / 'empty_snapshot'}' holds no works part files" in message
+    assert not [e for e in events if e["__typename"] == "MaterializationEvent"]
+    assert not (webserver["root"] / "warehouse" / "openalex.duckdb").exists()
