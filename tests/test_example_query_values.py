@@ -151,10 +151,8 @@ def test_05_and_06_the_largest_links_are_the_planted_pairs(answer, planted, work
     assert [r["eu_cn_works"] for r in rows] == sorted(pairs.values(), reverse=True)[:len(rows)]
     tum = answer("06")
     assert sum(r["is_tum"] for r in tum) == planted["figures"][f"top10_links_involving_tum|DE-CN|{SPAN}"]
-    german = sorted((n for (eu, _), n in pairs.items() if works and eu in {e for w in works for e in w["europeans"]
-                                                                          if w["europeans"][e]["country_code"] == "DE"}),
-                    reverse=True)
-    assert [r["eu_cn_works"] for r in tum] == german[:10]
+    german = {e for w in works for e, inst in w["europeans"].items() if inst["country_code"] == "DE"}
+    assert [r["eu_cn_works"] for r in tum] == sorted((n for (eu, _), n in pairs.items() if eu in german), reverse=True)[:10]
 
 
 def test_07_each_funder_funds_the_works_and_defence_programme_works_the_records_name(answer, works):
