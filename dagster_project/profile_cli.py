@@ -324,10 +324,13 @@ def render_chinese(con, institution_id: str) -> str:
     if c["ror_id"]:
         units = _rows(con, "select * from marts.agg_risk_entity_partners where entity_ror = ? "
                            "order by eu_cn_works desc, institution_name, institution_id", [c["ror_id"]])
-        if any(v["partner_institution_id"] != institution_id for u in units for v in u["via_partners"]):
-            out += ["", f"With its units: the risk-list entity {units[0]['entity_name']}'s European partners "
-                        f"({len(units)}; most joint works first)"]
-            for u in units:
+        # Those reached through a unit of the entity (a lab, a ROR child): the others are the list above.
+        through_units = [u for u in units if any(v["partner_institution_id"] != institution_id for v in u["via_partners"])]
+        if through_units:
+            # (An institution reached both ways counts its works once, for the entity.)
+            out += ["", f"Through its units too ({len(through_units)} of the {len(units)} European partners of the "
+                        f"risk-list entity {units[0]['entity_name']}; most joint works first)"]
+            for u in through_units:
                 via = "; ".join(f"{v['partner_name']} (through {MATCH_PATHS.get(v['match_path'], v['match_path'])})"
                                 for v in u["via_partners"])
                 out.append(f"  {u['institution_name']} ({u['country_code']}) — {wording.count(u['eu_cn_works'], 'work')}, "

@@ -184,7 +184,7 @@ def test_a_risk_list_entity_by_part_of_its_name_shows_its_units_partners_too(pub
             .fetchall()}
     through_units = set(_european_partners(planted, units)) - set(_european_partners(planted, {beihang["id"]}))
     if through_units:  # partners only through a unit are in the entity's section
-        section = done.stdout.split("With its units:")[1]
+        section = done.stdout.split("Through its units too")[1]
         names = {planted[i]["institution_name"] for i in through_units}
         assert all(f"  {n} (" in section for n in names), names
 
