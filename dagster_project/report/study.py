@@ -38,7 +38,8 @@ class RiskLevel:
 RISK_LEVELS = {
     "pla": RiskLevel("PLA level", "#7a0019",
                      "a People's Liberation Army institution: PLA academies, service universities, NUDT and the "
-                     "Central Military Commission's universities, PLA medical and research units."),
+                     "Central Military Commission's universities, PLA medical and research units. As a work's "
+                     "level: a PLA partner."),
     "defence_linked": RiskLevel("defence-linked level", "#c0392b",
                                 "directly controlled by or closely tied to the military (MERICS' wording): the PLA, "
                                 "the Seven Sons of National Defence and their units, the nuclear-weapons programme, "
