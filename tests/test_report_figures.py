@@ -222,3 +222,26 @@ def test_each_comparison_row_shows_the_planted_figure_of_its_label(page, planted
     # The demo's funding tells China-funded from Chinese-government-funded apart: a swap would show.
     funded, government = (planted[f"{k}|{SPAN}"] for k in (FUNDING_BARS[b] for b in FUNDING_BARS))
     assert abs(funded - government) > 0.05
+
+
+def test_each_link_shows_the_planted_works_of_its_pair(page, demo_run):
+    from dagster_project.demo_data.affiliations import short_id
+    from dagster_project.demo_data.generator import Pool
+    from tests.planted import truth_of
+
+    names = {short_id(i["id"]): i["display_name"] for i in Pool.load().institutions()}
+    profiles = truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot")["institutions"]["institutions"]
+    pairs = {(p["institution_name"], names[cn]): v["eu_cn_works"] for p in profiles.values()
+             for cn, v in p["partners"].items()}
+    body = section(page, "links")
+    table = next(t for t in re.findall(r"<table>.*?</table>", body, flags=re.DOTALL) if "<th>European institution</th>" in t)
+    rows = [[_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], flags=re.DOTALL)]
+    assert rows
+    assert [number(r[5]) for r in rows] == sorted(pairs.values(), reverse=True)[:len(rows)]
+    texts = chart(page, "links")
+    for i, (_, eu, country, cn, _, works) in enumerate(rows):
+        assert number(works) == pairs[(eu, cn)], f"link {eu} × {cn}"
+        assert texts[f"links-value-{i}"] == works, f"links chart bar {i}"
+        label = texts[f"links-label-{i}"]
+        assert "…" in label or label == f"{eu} ({country}) × {cn}", label
