@@ -14,6 +14,9 @@ from pathlib import Path
 
 import dagster as dg
 
+HEARTBEAT_S = 20.0
+HEARTBEAT_MIN_EVENTS = 10  # a step of many assets and checks (dbt's build), not one slow asset
+
 
 def _event(record: logging.LogRecord):
     return (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
@@ -33,6 +36,7 @@ class StepProgress(logging.Handler):
         super().__init__(logging.DEBUG)  # step events are logged at debug level
         self.stream = stream or sys.__stdout__
         self.steps: dict[str, dict] = {}
+        self.heartbeat_s = HEARTBEAT_S
 
     def _print(self, text: str) -> None:
         self.stream.write(f"{time.strftime('%H:%M:%S')}  {text}\n")
@@ -45,14 +49,20 @@ class StepProgress(logging.Handler):
                 self._print(f"{record.levelname} {_text(record)}")
             return
         step = event.step_key or ""
-        tally = self.steps.setdefault(step, {"started": time.monotonic(), "assets": 0, "rows": 0, "passed": 0, "failed": []})
+        tally = self.steps.setdefault(step, {"started": time.monotonic(), "said": time.monotonic(), "assets": 0, "rows": 0,
+                                             "passed": 0, "failed": [], "files": 0, "files_unchanged": 0, "records": 0})
         if event.is_step_start:
-            tally["started"] = time.monotonic()
+            tally["started"] = tally["said"] = time.monotonic()
             self._print(f"▸ {step} …")
         elif event.is_step_materialization:
             tally["assets"] += 1
-            rows = event.materialization.metadata.get("dagster/row_count") if event.materialization else None
+            meta = event.materialization.metadata if event.materialization else {}
+            rows = meta.get("dagster/row_count")
             tally["rows"] += int(rows.value) if rows is not None else 0
+            # The raw step's files: what it read, against what it found unchanged since the last run.
+            for key, name in (("files", "files"), ("files_skipped_unchanged", "files_unchanged"), ("records", "records")):
+                if key in meta:
+                    tally[name] += int(meta[key].value)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.asset_check_evaluation_data
             if evaluation.passed:
@@ -64,10 +74,14 @@ class StepProgress(logging.Handler):
         elif event.is_step_success or event.is_step_failure or event.is_step_skipped:
             seconds = time.monotonic() - tally["started"]
             parts = []
-            if tally["assets"]:
-                parts.append(f"{tally['assets']} assets, {tally['rows']:,} rows")
+            if tally["files"]:
+                parts.append(_files_read(tally))
+            if tally["files"] and tally["files"] == tally["files_unchanged"]:
+                parts.append(f"its tables kept as they were ({_n(tally['rows'], 'row')})")
+            elif tally["assets"]:
+                parts.append(f"{_n(tally['assets'], 'asset')}, {_n(tally['rows'], 'row')}")
             if tally["passed"] or tally["failed"]:
-                parts.append(f"{tally['passed']} checks passed" + (f", {len(tally['failed'])} failed" if tally["failed"] else ""))
+                parts.append(f"{_n(tally['passed'], 'check')} passed" + (f", {len(tally['failed'])} failed" if tally["failed"] else ""))
             mark = "✓" if event.is_step_success else "✗" if event.is_step_failure else "–"
             status = "" if event.is_step_success else " failed" if event.is_step_failure else " skipped"
             self._print(f"{mark} {step}{status} ({seconds:.1f} s){': ' + '; '.join(parts) if parts else ''}")
@@ -75,6 +89,25 @@ class StepProgress(logging.Handler):
                 self._print(f"  failed checks: {', '.join(tally['failed'][:8])}{' …' if len(tally['failed']) > 8 else ''}")
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 self._print(f"  {event.step_failure_data.error.message.strip().splitlines()[0]}")
+            return
+        # A long step of many assets (dbt's build) says how far it got, at most every heartbeat_s, so the terminal is never silent.
+        done = tally["assets"] + tally["passed"] + len(tally["failed"])
+        if time.monotonic() - tally["said"] >= self.heartbeat_s and done >= HEARTBEAT_MIN_EVENTS:
+            tally["said"] = time.monotonic()
+            self._print(f"  {step}: {_n(tally['assets'], 'asset')} built, {_n(tally['passed'] + len(tally['failed']), 'check')} run so far "
+                        f"({time.monotonic() - tally['started']:.0f} s)")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _files_read(tally: dict) -> str:
+    read = tally["files"] - tally["files_unchanged"]
+    if read == 0:
+        return f"nothing new read ({_n(tally['files'], 'file')} unchanged since the last run)"
+    unchanged = f", {tally['files_unchanged']} unchanged" if tally["files_unchanged"] else ""
+    return f"{read} of {_n(tally['files'], 'file')} read{unchanged}, {_n(tally['records'], 'record')}"
 
 
 @dg.logger(description="A line per step of the run, with its counts (for `make run`).")
