@@ -29,7 +29,7 @@ from test_report import SVG_NS, charts, group_text, overlap
 
 from dagster_project.report import build_report, report_dir
 from dagster_project.report.charts import Bar, Series, bar_chart, column_chart, stacked_column_chart
-from dagster_project.report.institution_data import page_names
+from dagster_project.report.institution_data import page_names, partner_order
 from dagster_project.report.study import RISK_LEVELS
 from tests.conftest import keep_top_institutions
 
@@ -126,7 +126,8 @@ def plant_hostile_texts(published: Path, root: Path) -> dict:
         c.execute("update marts.institution_profiles set dataset_label = $label, top_funders = (select "
                   "list(struct_pack(funder_name := n, eu_cn_works := 1)) from unnest($names::varchar[]) as t(n))",
                   {"label": MARKUP, "names": NAMES})
-        # The first institution's partners by works: each of the first seven gets one of the names.
+        # The first institution's partners in the page's order (riskiest first, then by works): each of the first
+        # seven gets one of the names.
         c.execute("""update marts.institution_partners as p
                      set partner_name = ($names::varchar[])[(n.k - 1) % $n + 1],
                          partner_risk_entities = list_transform(p.partner_risk_entities, e -> struct_update(
@@ -134,7 +135,10 @@ def plant_hostile_texts(published: Path, root: Path) -> dict:
                          dual_use_areas = list_transform(p.dual_use_areas, a -> $area),
                          newest_works = list_transform(p.newest_works, w -> struct_update(w, title := $title))
                      from (select partner_institution_id, row_number() over (
-                               order by eu_cn_works desc, partner_institution_id) as k
+                               order by case partner_risk_level when 'pla' then 0 when 'defence_linked' then 1
+                                                                 when 'security_linked' then 2 when 'listed' then 3
+                                                                 else 4 end,
+                                        eu_cn_works desc, partner_institution_id) as k
                            from marts.institution_partners where institution_id = $id) as n
                      where p.institution_id = $id and p.partner_institution_id = n.partner_institution_id""",
                   {**hostile, "reason": ESCAPES, "area": TEMPLATE, "title": TERMINAL, "id": first})
@@ -170,8 +174,8 @@ def plant_hostile_texts(published: Path, root: Path) -> dict:
                          "and table_name = 'stg_openalex__dataset'").fetchone()[0]
         c.execute(f"drop {'view' if kind == 'VIEW' else 'table'} staging.stg_openalex__dataset")
         c.execute("alter table staging.dataset_flag rename to stg_openalex__dataset")
-        partners = ranked(c, "select * from marts.institution_partners where institution_id = ? "
-                             "order by eu_cn_works desc, partner_name, partner_institution_id", [first])
+        partners = sorted(ranked(c, "select * from marts.institution_partners where institution_id = ?", [first]),
+                          key=partner_order)
         assert len(partners) >= len(NAMES), "the most exposed institution has a partner for every name"
         pages = page_names(c)
     summary = build_report(copy)
