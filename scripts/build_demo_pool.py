@@ -1,8 +1,9 @@
 """Rebuild the demo generator's pool of real institution and funder records.
 
-Maintenance script, run by hand when the shared sample data changes:
-    python scripts/build_demo_pool.py ../shared
-It writes dagster_project/demo_data/demo_pool/{institutions,funders}.jsonl. Nothing reads ../shared at run time.
+Maintenance script, run by hand when the sample data changes, given the folder holding `reference-data/` and
+`openalex-samples/`:
+    python scripts/build_demo_pool.py <data folder>
+It writes dagster_project/demo_data/demo_pool/{institutions,funders}.jsonl. Nothing reads that folder at run time.
 """
 
 from __future__ import annotations
@@ -20,13 +21,22 @@ EUROPE = set(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE GB NO CH IS LI".split()
 )
 OTHER = {"US", "JP", "CA", "KR", "AU", "IN", "SG"}
-PLA_GROUPS = {
-    "pla_cmc_university", "pla_service_university", "pla_medical", "pla_research", "pla_academy",
-    "pla_parent_org", "pla_child",
-}
-DEFENCE_GROUPS = PLA_GROUPS | {"seven_sons", "seven_sons_child", "nuclear_weapons_program"}
-# Entities whose group is unambiguous in both lists; the demo draws partners only from these.
-PARTNER_GROUPS = PLA_GROUPS - {"pla_parent_org"} | {"seven_sons", "seven_sons_child", "nuclear_weapons_program"}
+# The group -> tag rule of the seeds (seeds/risk_entity_groups.csv), read, never restated, through the seed
+# builder's map from the source list's groups to the seeds' (an empty one: a *_child row, a unit).
+sys.path.insert(0, str(ROOT))
+from dagster_project.study_definitions import risk_entity_groups  # noqa: E402
+
+SOURCE_GROUPS = {r["source_group"]: r["entity_group"] for r in csv.DictReader(
+    line for line in (ROOT / "scripts" / "seed_builder" / "curated" / "source_groups.csv").open(encoding="utf-8")
+    if not line.startswith("#")) if r["source_list"] == "seven_sons_and_pla_core"}
+GROUPS = risk_entity_groups()
+PLA_GROUPS = {g for g, flags in GROUPS.items() if flags["is_pla"]}
+# Entities whose group is unambiguous in both lists and that publish: the demo draws partners only from these.
+PARTNER_GROUPS = {g for g, flags in GROUPS.items() if flags["is_defence_linked"]} - {"pla_parent_org", "state_defence_agency"}
+# Chinese funders that are not government bodies (a state-owned group, a university), so that the demo's
+# government-funded works are a true subset of its China-funded ones: (id in the pool, ROR id, alternate titles).
+NON_GOVERNMENT_FUNDERS = [("https://openalex.org/F9303167377", "0098hst83", ["CETC"]),
+                          ("https://openalex.org/F9303167378", "00a2xv884", [])]
 # Well-known AI partners, weighted by their rough share of Europe–China AI papers.
 CIVIL_WEIGHTS = {
     "03cve4549": 9, "00a2xv884": 7, "0220qvk04": 7, "02v51f717": 6, "034t30j35": 6, "05qbk4x57": 4,
@@ -109,8 +119,8 @@ def main(shared: Path) -> None:
         if ror_id in ror_rows:
             add_cn(ror_id, ror_rows[ror_id]["name"].split(" (")[0], weight, [])
     for r in core:
-        group = r["group"]
-        if group not in PARTNER_GROUPS or group.endswith("_child"):
+        group = SOURCE_GROUPS.get(r["group"])
+        if group not in PARTNER_GROUPS:
             continue
         tags = (["pla"] if group in PLA_GROUPS else []) + ["defence_linked"]
         weight = SEVEN_SONS_WEIGHT if group == "seven_sons" else 0.25 if group in PLA_GROUPS else 0.5
@@ -155,6 +165,14 @@ def main(shared: Path) -> None:
         "country_code": "CN", "ids": {"ror": "https://ror.org/01g7jaj47", "crossref": None},
         "alternate_titles": ["SASTIND"], "chinese_government": True, "origin": "constructed_from_ror",
     })
+    for openalex_id, ror_id, titles in NON_GOVERNMENT_FUNDERS:
+        listed = cn_funders.get(ror_id)
+        funders.append({
+            "id": openalex_id, "display_name": listed["name"] if listed else ror_rows[ror_id]["name"].split(" (")[0],
+            "country_code": "CN", "ids": {"ror": f"https://ror.org/{ror_id}",
+                                          "crossref": listed["fundref_preferred"] if listed else None},
+            "alternate_titles": titles, "chinese_government": False, "origin": "constructed_from_ror",
+        })
     with (OUT / "funders.jsonl").open("w") as out:
         for item in sorted(funders, key=lambda x: x["id"]):
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
@@ -162,4 +180,6 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared"))
+    if len(sys.argv) != 2:
+        sys.exit("Usage: python scripts/build_demo_pool.py <folder holding reference-data/ and openalex-samples/>")
+    main(Path(sys.argv[1]))
