@@ -5,7 +5,7 @@
 {# An affiliation string or a listed name as the text matcher compares them: accents dropped, lower case, every run
    of characters that is neither a latin letter, a digit nor a CJK ideograph made one space, trimmed, and the space
    between two ideographs closed (twice: RE2 has no look-ahead, one pass closes every other gap). So "People's
-   Liberation Army" reads "people s liberation army" and Chinese text is one run. scripts/seed_names.py writes the
+   Liberation Army" reads "people s liberation army" and Chinese text is one run. scripts/seed_builder/names.py writes the
    name seeds' name_normalised by the same rule, and a reference test holds the two to it. #}
 {% macro normalise_affiliation_text(expr) -%}
 regexp_replace(
