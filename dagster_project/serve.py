@@ -13,10 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-from .assets.serving import docs_dir
-from .report import report_path
-from .run import EXIT_BUSY, execute_job, report_failure
-from .run_guard import ForeignPathError, WarehouseBusy, guarded_run
 from .settings import SettingsError, load_settings
 
 JOBS = {"docs": "docs", "report": "report_only"}
@@ -52,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sql":
         shell = Path(sys.executable).with_name("duckdb")  # the duckdb-cli the project installs beside Python
         os.execv(shell, [str(shell), "-readonly", str(settings.warehouse_path)])
+    # Imported only for a job: they load the code location (the dbt project's parse), which `make sql` never needs.
+    from .assets.serving import docs_dir
+    from .report import report_path
+    from .run import EXIT_BUSY, execute_job, report_failure
+    from .run_guard import ForeignPathError, WarehouseBusy, guarded_run
+
     try:
         with guarded_run(settings):
             result, log_file, live_before, live_after = execute_job(settings, JOBS[args.command])

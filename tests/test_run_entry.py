@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import set_warehouse_env
 
 
+@pytest.mark.slow  # a whole job run (that stops at its raw step)
 def test_a_failed_run_names_its_step_says_nothing_was_published_and_exits_1(tmp_path, monkeypatch, capsys):
     from dagster_project.run import main
 

@@ -249,14 +249,17 @@ def test_make_passes_values_as_data_never_as_shell_code(tmp_path):
     payloads = [f'"; touch {pwned}-1; echo "', f"`touch {pwned}-2`", f"$(touch {pwned}-3)", f"$(shell touch {pwned}-4)",
                 f"'; touch {pwned}-5; echo '"]
     env = _env(tmp_path)
-    for payload in payloads:
-        done = subprocess.run(["make", "-s", "profile", f"INSTITUTION={payload}"], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode != 0 and "No published warehouse" in done.stderr, done.stderr
+    # All at once: each is its own make and Python, and none writes anything.
+    probes = [subprocess.Popen(["make", "-s", "profile", f"INSTITUTION={payload}"], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for payload in payloads]
     # A path from the environment is data too.
-    done = subprocess.run(["make", "-s", "sql"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-                          env=_env(tmp_path, WAREHOUSE_PATH=f"{tmp_path}/$(shell touch {pwned}-6)/`touch {pwned}-7`.duckdb"))
-    assert done.returncode != 0 and "No warehouse yet" in done.stderr, done.stderr
+    sql = subprocess.Popen(["make", "-s", "sql"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=_env(tmp_path, WAREHOUSE_PATH=f"{tmp_path}/$(shell touch {pwned}-6)/`touch {pwned}-7`.duckdb"))
+    for probe in probes:
+        _, err = probe.communicate(timeout=120)
+        assert probe.returncode != 0 and "No published warehouse" in err, err
+    _, err = sql.communicate(timeout=120)
+    assert sql.returncode != 0 and "No warehouse yet" in err, err
     assert not list(tmp_path.glob("pwned*"))
 
 
