@@ -98,7 +98,13 @@ class Citations:
 
     def cite(self, source: str | None) -> list[int]:
         numbers = [1]
-        if source and source.split(" ")[0] != MERICS_REPORT["url"]:
+        # "<the report's URL> ; reported by <article>": the report, and the article the figure was read in.
+        primary, _, reporter = (source or "").partition(" ; reported by ")
+        if reporter:
+            source = reporter
+        elif primary.split(" ")[0] == MERICS_REPORT["url"]:
+            source = None
+        if source:
             url = source.split(" ")[0] if source.startswith(("https://", "http://")) else ""
             entry = {"text": source[len(url):].strip(), "url": url}
             if entry not in self.sources:

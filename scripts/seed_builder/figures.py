@@ -1,5 +1,5 @@
 """reference_figures: the MERICS reference numbers, each mapped to the warehouse metric it compares with
-(curated/reference_figure_map.csv)."""
+(curated/reference_figure_map.csv) and cited to its primary publication (curated/primary_sources.csv)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ FIGURE_COLUMNS = FIGURE_SOURCE_COLUMNS + ["value_numeric", "warehouse_metric", "
 
 def build_figures(ref: Path) -> list[dict]:
     mapping = {r["metric_id"]: r for r in curated("reference_figure_map")}
+    primary = {r["metric_id"]: r for r in curated("primary_sources")}
     rows_in = read_csv(ref / "merics_reference_numbers.csv")
     unknown = {m for m, r in mapping.items() if r["warehouse_metric"]} - {r["metric_id"] for r in rows_in}
     if unknown:
@@ -27,7 +28,12 @@ def build_figures(ref: Path) -> list[dict]:
             numeric = r["value"]
         except ValueError:
             numeric = ""
-        rows.append({**{c: r[c] for c in FIGURE_SOURCE_COLUMNS}, "value_numeric": numeric,
+        cited = {c: r[c] for c in FIGURE_SOURCE_COLUMNS}
+        if r["metric_id"] in primary:  # the primary publication
+            cited["source"] = primary[r["metric_id"]]["source"]
+            if added := primary[r["metric_id"]]["notes_added"]:
+                cited["notes"] = f"{cited['notes']}; {added}" if cited["notes"] else added
+        rows.append({**cited, "value_numeric": numeric,
                      **{c: mapped.get(c, "") for c in ("warehouse_metric", "warehouse_scope", "warehouse_period")},
                      "warehouse_comparison_note": mapped.get("note", "")})
     return rows
