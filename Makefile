@@ -28,14 +28,17 @@ override INSTITUTION := $(value INSTITUTION)
 export DEV_PORT DOCS_PORT SUPERSET_PORT INSTITUTION
 
 $(BIN)/python:
+	@echo "Creating $(VENV) with $(PYTHON)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt Makefile
+	@echo "Installing the warehouse's pinned packages into $(VENV) (about a minute the first time)…"
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e .
 	touch $@
 
 $(STAMP_TEST): $(BIN)/python pyproject.toml constraints.txt Makefile
+	@echo "Installing the warehouse's and its tests' pinned packages into $(VENV) (about a minute the first time)…"
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[test]'
 	touch $@ $(STAMP)
 

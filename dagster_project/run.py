@@ -171,6 +171,8 @@ def report_failure(settings, result, live_before: str | None, live_after: str | 
 
 def _run(settings) -> int:
     print(f"OpenAlex source: {settings.source} ({settings.source_reason})", flush=True)
+    # Silent otherwise: importing Dagster and the code location, and parsing the dbt project if it changed.
+    print("Loading the code location (the dbt project is parsed again only when it changed) …", flush=True)
     result, log_file, live_before, live_after = execute_job(settings, JOB)
     print(f"Full log: {log_file}")
     if not result.success:

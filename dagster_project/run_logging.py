@@ -47,6 +47,8 @@ class StepProgress(logging.Handler):
         if event is None:
             if record.levelno >= logging.WARNING:
                 self._print(f"{record.levelname} {_text(record)}")
+            else:
+                self._said_while_running(record)
             return
         step = event.step_key or ""
         tally = self.steps.setdefault(step, {"started": time.monotonic(), "said": time.monotonic(), "assets": 0, "rows": 0,
@@ -96,6 +98,16 @@ class StepProgress(logging.Handler):
             tally["said"] = time.monotonic()
             self._print(f"  {step}: {_n(tally['assets'], 'asset')} built, {_n(tally['passed'] + len(tally['failed']), 'check')} run so far "
                         f"({time.monotonic() - tally['started']:.0f} s)")
+
+
+    def _said_while_running(self, record: logging.LogRecord) -> None:
+        """A long step's own message (the report's pages drawn so far), at most every heartbeat_s: it is silent
+        otherwise, having no assets or checks to count until it ends."""
+        step = (getattr(record, "dagster_meta", None) or {}).get("step_key")
+        tally = self.steps.get(step or "")
+        if tally is not None and time.monotonic() - tally["said"] >= self.heartbeat_s:
+            tally["said"] = time.monotonic()
+            self._print(f"  {step}: {_text(record)} ({time.monotonic() - tally['started']:.0f} s)")
 
 
 def _n(count: int, word: str) -> str:

@@ -60,3 +60,28 @@ def test_a_long_step_says_how_far_it_got(demo_run):
     assert built == sorted(built)
     assert built[-1] > 1
     assert run_logging.HEARTBEAT_S >= 10  # the real interval: a line at most every so many seconds
+
+
+def test_the_report_says_how_many_pages_it_has_drawn_and_make_run_prints_it(demo_run, tmp_path):
+    from dagster_project.report import build_report
+    from tests.conftest import copy_demo_run
+
+    published = copy_demo_run(demo_run, tmp_path)
+    said = []
+    summary = build_report(published, progress=said.append)
+    drawn = summary["institution_pages_drawn"]
+    assert drawn > 10
+    assert said[-1] == f"institution pages: {drawn:,} of {drawn:,} drawn"
+    assert 10 <= len(said) <= 11  # every tenth, and the last
+    # make run's terminal: the step's own words while it has nothing to count, at most every heartbeat_s.
+    start = next(e for e in demo_run["result"].all_events if e.is_step_start and e.step_key == "reports__study_report")
+    out = io.StringIO()
+    progress = StepProgress(out)
+    progress.heartbeat_s = 0.0
+    for event, message in [(start, None), *((None, m) for m in said)]:
+        record = logging.LogRecord("run", logging.INFO, __file__, 0, message or "", None, None)
+        record.dagster_meta = {"dagster_event": event, "step_key": "reports__study_report", "orig_message": message}
+        progress.emit(record)
+    printed = [line[10:] for line in out.getvalue().splitlines()]
+    assert printed[0] == "▸ reports__study_report …"
+    assert printed[-1].startswith(f"  reports__study_report: {said[-1]} (")

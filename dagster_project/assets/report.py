@@ -38,7 +38,7 @@ REPORT_KEY = dg.AssetKey(["reports", "study_report"])
 def study_report(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
     settings = load_settings()
     owned_dir(report_dir(settings.warehouse_path))
-    summary = build_report(settings.warehouse_path)
+    summary = build_report(settings.warehouse_path, progress=context.log.info)
     context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts); "
                      f"{summary['institution_pages']} institution pages, index {summary['institutions_index']}")
     return dg.MaterializeResult(metadata={

@@ -6,6 +6,7 @@ missing table or column leaves the previous report in place.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -74,9 +75,9 @@ def _remove_stale(folder: Path, keep: set[str]) -> int:
     return len(stale)
 
 
-def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
+def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> dict:
     """Render the study page and the institution pages from a published warehouse; returns a summary for the
-    asset's metadata."""
+    asset's metadata. `progress` hears how far the drawing got (the pages are most of the report's time)."""
     # Imported here: it brings Dagster, which `make profile` (write_institution_page) does not need.
     from ..lib.duckdb_io import connect
 
@@ -90,7 +91,7 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None) -> dict:
     # Drawing a page's charts is most of the report's time: a page whose facts did not change is kept as it is.
     prints = {i.id: fingerprint(i, levels, common) for i in institutions}
     changed = [i for i in institutions if not _is_current(out_dir / FOLDER / i.page, prints[i.id])]
-    pages = [*institution_pages(changed, levels, prints), index_page(institutions)]
+    pages = [*institution_pages(changed, levels, prints, progress), index_page(institutions)]
     written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads}), *pages],
                           out_dir, common)
     stale = _remove_stale(out_dir / FOLDER, {"index.html", *(i.page for i in institutions)})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from markupsafe import Markup
@@ -224,12 +225,24 @@ def index_page(institutions: list[Institution]) -> Page:
     return Page(INDEX, "institutions_index.html", {"rows": rows, "share_min_works": share_ranking_min_works()})
 
 
-def institution_pages(institutions: list[Institution], levels: list[str], fingerprints: dict[str, str]) -> list[Page]:
+def institution_pages(institutions: list[Institution], levels: list[str], fingerprints: dict[str, str],
+                      progress: Callable[[str], None] | None = None) -> list[Page]:
     """The institutions' pages; each carries the fingerprint of what it was drawn from (build.fingerprint).
-    Hundreds of pages are drawn on every core (spawned processes: the run's own process may hold threads)."""
+    Hundreds of pages are drawn on every core (spawned processes: the run's own process may hold threads).
+    `progress` is told how many are drawn, every tenth of them."""
     args = (institutions, [levels] * len(institutions), [fingerprints[i.id] for i in institutions])
     workers = min(os.cpu_count() or 1, len(institutions) // PAGES_PER_PROCESS)
+    every = max(1, len(institutions) // 10)
+
+    def told(pages) -> list[Page]:
+        drawn = []
+        for page in pages:
+            drawn.append(page)
+            if progress and (len(drawn) % every == 0 or len(drawn) == len(institutions)):
+                progress(f"institution pages: {len(drawn):,} of {len(institutions):,} drawn")
+        return drawn
+
     if workers < 2:
-        return list(map(institution_page, *args))
+        return told(map(institution_page, *args))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(institution_page, *args, chunksize=max(1, len(institutions) // (workers * 4))))
+        return told(pool.map(institution_page, *args, chunksize=max(1, len(institutions) // (workers * 4))))
