@@ -138,9 +138,10 @@ def execute_job(settings, job_name: str, defs=None):
     job = defs.resolve_job_def(job_name)
     live_before = release_of_current(settings.warehouse_path)
     # dagster-dbt echoes every dbt event to stdout: into the log file with the rest, the terminal gets a line per step.
-    with log_file.open("a", encoding="utf-8") as echoes, contextlib.redirect_stdout(echoes):
+    # The instance is closed when the job ends: a command that goes on (make docs serves the site) holds none of it.
+    with open_instance() as instance, log_file.open("a", encoding="utf-8") as echoes, contextlib.redirect_stdout(echoes):
         result = job.execute_in_process(
-            instance=open_instance(),
+            instance=instance,
             run_config={"loggers": {
                 # A line per step on the terminal; every message in the file. Dagster's console only for the critical.
                 "console": {"config": {"log_level": "CRITICAL"}},
