@@ -10,6 +10,7 @@ import argparse
 import functools
 import http.server
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +20,9 @@ JOBS = {"docs": "docs", "report": "report_only"}
 
 
 def _serve(folder: Path, port: int) -> None:
+    # Ctrl-C stops the server even when this process was started with SIGINT ignored (a parent may pass that on,
+    # and Python then never turns it into KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
         print(f"dbt docs: http://127.0.0.1:{port}/ (the same site in one file: {folder / 'static_index.html'}). "

@@ -25,6 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUEST_LOG = re.compile(r'^127\.0\.0\.1 - - \[[^\]]+\] "GET [^"]+" \d{3} -$')
 
 
+# Exec the rest of its arguments as a Python command line with SIGINT ignored, as a parent may have left it.
+IGNORING_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                   "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,7 +42,8 @@ def test_make_docs_prints_its_step_and_address_only_and_stops_on_ctrl_c(demo_run
     set_warehouse_env(monkeypatch, tmp_path)  # through the session's link: the session's dbt parse serves
     (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
     port = free_port()
-    serve = subprocess.Popen([sys.executable, "-m", "dagster_project.serve", "docs", "--port", str(port)], cwd=ROOT,
+    # Started as a parent that ignores SIGINT would start it (the disposition survives exec): Ctrl-C must still stop it.
+    serve = subprocess.Popen([sys.executable, "-c", IGNORING_SIGINT, "-m", "dagster_project.serve", "docs", "--port", str(port)], cwd=ROOT,
                              env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
