@@ -5,36 +5,19 @@
     {{ var('study_start_year') }}-{{ var('study_end_year') }}
 {%- endmacro %}
 
-{# Definition lists compared in sensitivity_figures; the definition in force is always among them. #}
-{% macro europe_definitions() -%}
-    {%- set items = [var('europe_definition')] -%}
-    {%- for d in var('europe_definitions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
+{# Definition lists compared in sensitivity_figures: var `list_var`, with the definition in force (var `in_force_var`)
+   first and always among them. #}
+{% macro in_force_first(in_force_var, list_var) -%}
+    {%- set items = [var(in_force_var)] -%}
+    {%- for d in var(list_var) if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
     {{ return(items) }}
 {%- endmacro %}
 
-{% macro ai_definitions() -%}
-    {%- set items = [var('ai_definition')] -%}
-    {%- for d in var('ai_definitions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
-    {{ return(items) }}
-{%- endmacro %}
-
-{% macro risk_list_variants() -%}
-    {%- set items = [var('risk_list_variant')] -%}
-    {%- for d in var('risk_list_variants') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
-    {{ return(items) }}
-{%- endmacro %}
-
-{% macro risk_evidences() -%}
-    {%- set items = [var('risk_evidence')] -%}
-    {%- for d in var('risk_evidences') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
-    {{ return(items) }}
-{%- endmacro %}
-
-{% macro country_attributions() -%}
-    {%- set items = [var('country_attribution')] -%}
-    {%- for d in var('country_attributions') if d not in items -%}{%- do items.append(d) -%}{%- endfor -%}
-    {{ return(items) }}
-{%- endmacro %}
+{% macro europe_definitions() -%}{{ return(in_force_first('europe_definition', 'europe_definitions')) }}{%- endmacro %}
+{% macro ai_definitions() -%}{{ return(in_force_first('ai_definition', 'ai_definitions')) }}{%- endmacro %}
+{% macro risk_list_variants() -%}{{ return(in_force_first('risk_list_variant', 'risk_list_variants')) }}{%- endmacro %}
+{% macro risk_evidences() -%}{{ return(in_force_first('risk_evidence', 'risk_evidences')) }}{%- endmacro %}
+{% macro country_attributions() -%}{{ return(in_force_first('country_attribution', 'country_attributions')) }}{%- endmacro %}
 
 {# The readable name of a definition set: europe/ai/risk list, e.g. 'eu27_uk_efta/concept_or_topic/default', and
    the risk evidence and country attribution when they are not the project's first (standard) ones, e.g.
