@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.profile_cli import bare_ror, short_openalex_id
+from dagster_project.profile_lookup import bare_ror, short_openalex_id
 from dagster_project.report.study import RISK_LEVELS
 from dagster_project.study_definitions import dbt_vars
 
