@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -34,6 +36,7 @@ if "WAREHOUSE_TESTS_SESSION_DIR" not in os.environ:
     os.environ["WAREHOUSE_TESTS_SESSION_DIR"] = tempfile.mkdtemp(prefix="eu-cn-ai-tests-")
 _SESSION_DIR = Path(os.environ["WAREHOUSE_TESTS_SESSION_DIR"])
 _CHECKOUT = Path(__file__).resolve().parent.parent
+DBT_DIR = _CHECKOUT / "dbt"
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _SLOTS = Path(tempfile.gettempdir()) / f"eu-cn-ai-test-slots-{hashlib.sha256(str(_CHECKOUT).encode()).hexdigest()[:12]}"
 _SLOT_VARIABLE = f"WAREHOUSE_TESTS_SLOT_{_WORKER or 'main'}"
@@ -292,3 +295,26 @@ def marts_only_run(demo_run, tmp_path_factory):
         mp.undo()
     return {"result": result, "settings": settings, "published": published, "served_before": served_before,
             "build_before": build_before}
+
+
+def fake_build_file(path: Path, label: str, extra_marts: tuple[str, ...] = ()) -> Path:
+    """A build database holding what the publish step reads (every mart, one row each, labelled; the data set row;
+    the release log, made by the dbt macro that makes it in a real build), without a dbt build."""
+    from dagster_project.assets.serving import MART_KEYS
+
+    macro = (DBT_DIR / "macros" / "release_log.sql").read_text()
+    release_log_ddl = re.search(r"create_release_log\(\) -%}(.*?){%- endmacro", macro, re.S).group(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema staging")
+        con.execute("create table staging.stg_openalex__dataset as "
+                    "select 'demo' as data_source, ? as dataset_label, 'fake' as source_detail", [label])
+        con.execute("create table staging.stg_openalex__works as select timestamp '2024-01-01' as updated_at")
+        for mart in [k.path[-1] for k in MART_KEYS] + list(extra_marts):
+            con.execute(f'create table marts."{mart}" as select ? as dataset_label', [label])
+        con.execute("create or replace table marts.headline_figures as select ? as dataset_label, 'set' as definition_set, "
+                    "'europe' as europe_definition, 'ai' as ai_definition, 'default' as risk_list_variant", [label])
+        con.execute("create or replace table marts.dim_risk_entities as select ? as dataset_label, "
+                    "'2025-01-01' as as_of_date", [label])
+        con.execute(release_log_ddl)
+    return path

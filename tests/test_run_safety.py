@@ -21,7 +21,7 @@ import pytest
 
 from dagster_project.lib.owned_paths import MARKER, ForeignPathError, foreign_path_problem
 from dagster_project.settings import PROJECT_ROOT, load_settings
-from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of
+from tests.conftest import copy_demo_run, fake_build_file, set_warehouse_env, sha256_of
 
 EXIT_BUSY = 75
 HOLD = """
@@ -117,24 +117,13 @@ def test_make_run_refuses_a_users_parquet_folder_before_any_work_and_exits_2(tmp
     assert time.monotonic() - started < 30  # before Dagster, dbt or any file was opened
 
 
-def _build_file(path: Path, label: str) -> Path:
-    from dagster_project.assets.serving import MART_KEYS
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts; create schema staging")
-        con.execute("create table staging.stg_openalex__dataset as select ? as dataset_label", [label])
-        for mart in [k.path[-1] for k in MART_KEYS]:
-            con.execute(f'create table marts."{mart}" as select ? as dataset_label', [label])
-    return path
-
 
 def test_publishing_removes_only_releases_it_made_and_a_quote_in_the_path_is_data(tmp_path):
     from dagster_project.assets.serving import activate_release, stage_release
 
     # A quote and a semicolon in the path: paths are SQL literals or parameters, never pasted as code.
     target = tmp_path / "it's; drop" / "openalex.duckdb"
-    first, _ = stage_release(_build_file(tmp_path / "a" / "openalex.duckdb", "A"), target)
+    first, _ = stage_release(fake_build_file(tmp_path / "a" / "openalex.duckdb", "A"), target)
     activate_release(first, target)
     # The user keeps notes among the releases, named to sort first (the oldest are pruned) and like a staging folder.
     releases = target.parent / "releases"
@@ -142,7 +131,7 @@ def test_publishing_removes_only_releases_it_made_and_a_quote_in_the_path_is_dat
         (releases / name).mkdir()
         (releases / name / "notes.txt").write_text("mine")
     for label in "BCD":
-        release, _ = stage_release(_build_file(tmp_path / label / "openalex.duckdb", label), target)
+        release, _ = stage_release(fake_build_file(tmp_path / label / "openalex.duckdb", label), target)
         activate_release(release, target)
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select dataset_label from marts.headline_figures").fetchone()[0] == "D"

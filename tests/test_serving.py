@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import copy_demo_run, set_warehouse_env, sha256_of
+from tests.conftest import copy_demo_run, fake_build_file, set_warehouse_env, sha256_of
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
@@ -108,18 +108,6 @@ def test_the_demo_run_publishes_a_1x_readable_warehouse_parquet_per_mart_and_doc
 
 # --- the publish step alone: one rename makes the DuckDB file and its Parquet files live together ---------------
 
-def _build_file(path: Path, label: str, extra_marts: tuple[str, ...] = ()) -> Path:
-    """A build database holding every mart the publish step requires (one row each, labelled)."""
-    from dagster_project.assets.serving import MART_KEYS
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts; create schema staging")
-        con.execute("create table staging.stg_openalex__dataset as select ? as dataset_label", [label])
-        for mart in [k.path[-1] for k in MART_KEYS] + list(extra_marts):
-            con.execute(f'create table marts."{mart}" as select ? as dataset_label', [label])
-    return path
-
 
 def _served(target: Path) -> dict:
     """What a reader finds at the published paths: the DuckDB file's label, the Parquet files' labels and stamp."""
@@ -135,7 +123,7 @@ def test_the_duckdb_file_and_the_parquet_files_go_live_together_and_a_failed_pub
     from dagster_project.assets.serving import activate_release, stage_release
 
     target = tmp_path / "warehouse" / "openalex.duckdb"
-    first, _ = stage_release(_build_file(tmp_path / "a" / "openalex.duckdb", "A"), target)
+    first, _ = stage_release(fake_build_file(tmp_path / "a" / "openalex.duckdb", "A"), target)
     activate_release(first, target)
     assert _served(target) == {"duckdb": "A", "parquet": {"A"}, "stamp": "A", "release": first.name}
     # Both published paths lead through the one `current` link into the same release.
@@ -143,7 +131,7 @@ def test_the_duckdb_file_and_the_parquet_files_go_live_together_and_a_failed_pub
 
     # A build whose export fails half way (a mart name no file can carry): the DuckDB copy and some Parquet files
     # of B were written, none of it is live.
-    bad = _build_file(tmp_path / "b" / "openalex.duckdb", "B", extra_marts=("zz/not_a_file_name",))
+    bad = fake_build_file(tmp_path / "b" / "openalex.duckdb", "B", extra_marts=("zz/not_a_file_name",))
     with pytest.raises(duckdb.Error):
         stage_release(bad, target)
     staged = list((target.parent / "releases").glob(".staging-*"))
@@ -151,7 +139,7 @@ def test_the_duckdb_file_and_the_parquet_files_go_live_together_and_a_failed_pub
     assert _served(target) == {"duckdb": "A", "parquet": {"A"}, "stamp": "A", "release": first.name}
 
     # The next publish clears the half-written release and goes live whole.
-    second, _ = stage_release(_build_file(tmp_path / "c" / "openalex.duckdb", "C"), target)
+    second, _ = stage_release(fake_build_file(tmp_path / "c" / "openalex.duckdb", "C"), target)
     assert _served(target)["release"] == first.name  # staged, not live yet
     activate_release(second, target)
     assert _served(target) == {"duckdb": "C", "parquet": {"C"}, "stamp": "C", "release": second.name}

@@ -22,6 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..lib.duckdb_io import connect, table_metadata
+from ..lib.release_history import restore_from_live_release
 from ..resources import dbt_manifest, dbt_project, dbt_vars, manifest_is_stale, prepare_dbt_project
 from ..run_guard import WarehouseWriter
 from ..settings import Settings, load_settings
@@ -255,6 +256,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_
     _prune_invocation_dirs()
     manifest = dbt_manifest()
     args, to_record = _build_args(context, settings, manifest)
+    # The snapshots must compare this build with the live release, whatever a run that did not publish left.
+    context.log.info(restore_from_live_release(settings.build_path, settings.warehouse_path))
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     with _seed_test_notices_dropped(manifest):
         events = list(invocation.stream())

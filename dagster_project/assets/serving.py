@@ -34,10 +34,12 @@ from dagster_dbt import DbtCliResource
 
 from ..lib.duckdb_io import connect, ident, literal
 from ..lib.owned_paths import CURRENT, PARQUET, RELEASES, is_owned, owned_dir
+from ..lib.release_history import record_release
 from ..resources import dbt_project, dbt_vars
 from ..run_guard import WarehouseWriter
 from ..settings import load_settings
 from .dbt import dbt_build, last_build_artifacts
+from .dbt_fingerprints import recorded_state
 from .raw import RAW_SPECS
 
 OWNER = "team:data-engineering"
@@ -55,7 +57,7 @@ OTHER_KEYS = sorted({*(k for k in dbt_build.keys if k.path[0] not in ("marts", "
 READABLE_BY_1X = ("v0.", "v1.")
 # What analysts and BI tools read: the marts, the reference data, and the staged and classified works behind them
 # for drill-down. Not the raw layer, pipeline state or failing test rows (those stay in the build file).
-PUBLISHED_SCHEMAS = ("marts", "reference", "staging", "intermediate")
+PUBLISHED_SCHEMAS = ("marts", "reference", "staging", "intermediate", "history")
 STAGING_PREFIX = ".staging-"  # a release being written: never live, removed by the next publish
 
 
@@ -142,6 +144,8 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
     # The published file keeps the build file's name: dbt's views name their catalog after it.
     copy = staging / target.name
     copied = copy_published_schemas(build, copy)
+    with connect(copy) as con:
+        release_row = record_release(con, release_id, recorded_state(build)[0].get("reference"))
     # The copy must open, hold every mart and be readable by 1.x clients before it goes live.
     with connect(copy, read_only=True) as con:
         version = storage_version(con)
@@ -160,7 +164,7 @@ def stage_release(build: Path, target: Path) -> tuple[Path, dict]:
          "rows": parquet_rows}, indent=1))
     release = releases / release_id
     os.replace(staging, release)
-    return release, {"marts": len(tables), "version": version, "figures": int(figures), "label": label,
+    return release, {"release_row": release_row, "marts": len(tables), "version": version, "figures": int(figures), "label": label,
                      "parquet_rows": parquet_rows, "published_at": published_at, "tables": len(copied)}
 
 
