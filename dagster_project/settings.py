@@ -46,6 +46,7 @@ class Settings:
     warehouse_path: Path
     demo_works: int
     demo_seed: int
+    demo_release: int
     quarantine_max_share: float = 0.001
     memory_limit: str = "768MB"
     full_refresh: bool = False
@@ -200,6 +201,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         warehouse_path=_path(env, "WAREHOUSE_PATH", "warehouse/openalex.duckdb", file=True),
         demo_works=_number(env, "DEMO_WORKS", "20000", int, 1, None, "a whole number of works, at least 1"),
         demo_seed=_number(env, "DEMO_SEED", "2023", int, 0, None, "a whole number, 0 or more"),
+        demo_release=_number(env, "DEMO_RELEASE", "1", int, 1, 2, "1 (the demo snapshot) or 2 (with its later partition)"),
         quarantine_max_share=_number(env, "RAW_QUARANTINE_MAX_SHARE", "0.001", float, 0, 1, "a share between 0 and 1"),
         memory_limit=memory,
         full_refresh=_switch(env, "WAREHOUSE_FULL_REFRESH"),

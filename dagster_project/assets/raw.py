@@ -78,7 +78,9 @@ def stripped_institution_objects(con) -> tuple[int, int]:
 
 def dataset_label(settings: Settings) -> str:
     if settings.source == "demo":
-        return f"SYNTHETIC demo data (seed {settings.demo_seed}, {settings.demo_works} works) — not real OpenAlex figures"
+        release = ", second release" if settings.demo_release == 2 else ""
+        return (f"SYNTHETIC demo data (seed {settings.demo_seed}, {settings.demo_works} works{release}) — "
+                "not real OpenAlex figures")
     if settings.source == "snapshot":
         return f"OpenAlex snapshot at {settings.snapshot_dir}"
     return "OpenAlex API"
@@ -88,7 +90,7 @@ def prepare_source(settings: Settings, log) -> tuple[Path, str, dict]:
     """Land the source's files; returns the snapshot-layout root to load, a description and the API fetch's stats."""
     if settings.source == "demo":
         root = settings.raw_dir / "demo" / "snapshot"
-        truth = demo.generate_snapshot(root, settings.demo_works, settings.demo_seed)
+        truth = demo.generate_snapshot(root, settings.demo_works, settings.demo_seed, release=settings.demo_release)
         log.info(f"Demo snapshot at {root}: {truth['records_written']} work records (generator {truth['params']})")
         return root, json.dumps(truth["params"]), {}
     if settings.source == "snapshot":

@@ -145,6 +145,20 @@ def _add_authorship(record: dict, strings: list[tuple[str, list[str]]], institut
     record["authorships"].append(authorship)
 
 
+def eu_cn_in_scope(rec: dict) -> bool:
+    """A Europe–China AI work of the study, as the demo draws it (institutions' countries, concept or subfield)."""
+    countries = {i.get("country_code") for a in rec["authorships"] for i in a["institutions"]}
+    ai = any(c["id"] == STUDY.ai_concept for c in rec["concepts"]) or any(
+        t["subfield"]["id"].endswith("/" + STUDY.ai_subfield) for t in rec.get("topics") or [])
+    return (STUDY.period[0] <= rec["publication_year"] <= STUDY.period[1] and rec["language"] == STUDY.language
+            and not rec["is_retracted"] and not rec["is_paratext"] and ai
+            and bool(countries & STUDY.europe) and bool(countries & STUDY.china))
+
+
+def has_institution(rec: dict, ror: str) -> bool:
+    return any(i.get("ror") == ror for a in rec["authorships"] for i in a["institutions"])
+
+
 class _Hosts:
     """Europe–China AI works of the study in order; each taken once."""
 
@@ -153,17 +167,11 @@ class _Hosts:
         self.records = [r for r in records if self._eu_cn_in_scope(r)]
 
     def _eu_cn_in_scope(self, rec: dict) -> bool:
-        countries = {i["country_code"] for a in rec["authorships"] for i in a["institutions"]}
-        ai = any(c["id"] == STUDY.ai_concept for c in rec["concepts"]) or any(
-            t["subfield"]["id"].endswith("/" + STUDY.ai_subfield) for t in rec.get("topics") or [])
-        return (STUDY.period[0] <= rec["publication_year"] <= STUDY.period[1] and rec["language"] == STUDY.language
-                and not rec["is_retracted"] and not rec["is_paratext"] and ai
-                and bool(countries & STUDY.europe) and bool(countries & STUDY.china)
-                and all(i["ror"] != LEFT_AS_DRAWN_ROR for a in rec["authorships"] for i in a["institutions"]))
+        return eu_cn_in_scope(rec) and not has_institution(rec, LEFT_AS_DRAWN_ROR)
 
     def partner_tags(self, rec: dict) -> list[set[str]]:
         return [self.tags.get(i["id"], set()) for a in rec["authorships"] for i in a["institutions"]
-                if i["country_code"] in STUDY.china]
+                if i.get("country_code") in STUDY.china]
 
     def fits(self, rec: dict, kind: str) -> bool:
         """untagged: no PLA, defence- or security-linked partner; pla: a PLA partner; all_pla: only PLA partners."""
@@ -181,7 +189,7 @@ class _Hosts:
         return rec
 
 
-def _tags(pool) -> dict[str, set[str]]:
+def risk_tags(pool) -> dict[str, set[str]]:
     return {i["id"]: set(i["tags"]) | set(i.get("inherited_tags") or []) for i in pool.china}
 
 
@@ -189,7 +197,7 @@ def plant(records: list[dict], pool) -> None:
     """Plant the phenomena above in `records` (the latest versions; `pool` a generator.Pool), in place; a phenomenon
     without a host (a very small demo) is left out."""
     by_id = {i["id"]: i for i in pool.institutions()}
-    hosts = _Hosts(records, _tags(pool))
+    hosts = _Hosts(records, risk_tags(pool))
     for evidence in TEXT_EVIDENCE:
         rec = hosts.take(evidence.host, evidence.layouts)
         if rec is None:
@@ -225,7 +233,7 @@ def strip_for_snapshot(records: list[dict], pool) -> list[dict]:
     """`records` as the snapshot holds them: on two works, taken from the end, institution objects stripped to an id
     and a name (as some API records are): every Chinese one of a work whose partners are all PLA, and every European
     one of another. Either work is Europe–China only once the institution records fill the country back in."""
-    hosts = _Hosts(list(reversed(records)), _tags(pool))
+    hosts = _Hosts(list(reversed(records)), risk_tags(pool))
     chosen = {}
     for kind, side in (("all_pla", STUDY.china), ("untagged", STUDY.europe)):
         rec = hosts.take(kind, ("list", "per_string"))

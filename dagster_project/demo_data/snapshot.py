@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .generator import GENERATOR_VERSION, Pool, generate_records
 from .plants import strip_for_snapshot
+from .second_release import PARTITION as SECOND_RELEASE_PARTITION
+from .second_release import second_release_records
 
 
 def write_jsonl_gz(path: Path, records: list[dict]) -> int:
@@ -31,12 +33,15 @@ def snapshot_records(n_works: int, seed: int, pool: Pool) -> tuple[list[dict], l
     return strip_for_snapshot(latest, pool), older
 
 
-def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 50_000) -> dict:
+def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 50_000, release: int = 1) -> dict:
     """Writes `out_dir/data/jsonl/{works,institutions,funders}/updated_date=.../part_NNNN.gz` and
     `out_dir/manifest.json`; returns the generator's parameters and counts (also saved as `out_dir/generator.json`,
-    which makes a second call with the same parameters a no-op)."""
+    which makes a second call with the same parameters a no-op). Release 2 adds the later partition of
+    second_release.py; release 1 removes it."""
     out_dir = Path(out_dir)
     params = {"n_works": n_works, "seed": seed, "version": GENERATOR_VERSION, "part_size": part_size}
+    if release != 1:  # absent for release 1, so a first release's snapshot stays the one it always was
+        params["release"] = release
     done_file = out_dir / GENERATED
     if done_file.exists():
         cached = json.loads(done_file.read_text())
@@ -44,11 +49,19 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
             return cached
     pool = Pool.load()
     latest, older = snapshot_records(n_works, seed, pool)
+    entries = []
+    data = out_dir / "data" / "jsonl"
     by_partition: dict[str, list[dict]] = defaultdict(list)
     for rec in older + latest:
         by_partition[rec["updated_date"][:10]].append(rec)
-    entries = []
-    data = out_dir / "data" / "jsonl"
+    later = second_release_records(latest, pool) if release == 2 else []
+    for rec in later:
+        by_partition[SECOND_RELEASE_PARTITION].append(rec)
+    stale = data / "works" / f"updated_date={SECOND_RELEASE_PARTITION}"
+    if not later and stale.is_dir():  # written by an earlier release-2 call into this (the warehouse's) folder
+        for part in stale.glob("part_*.gz"):
+            part.unlink()
+        stale.rmdir()
     for date in sorted(by_partition):
         recs = by_partition[date]
         for k in range(0, len(recs), part_size):
@@ -66,7 +79,7 @@ def generate_snapshot(out_dir: Path, n_works: int, seed: int, part_size: int = 5
         count = write_jsonl_gz(path, records)
         entries.append({"url": str(path.relative_to(out_dir)), "meta": {"record_count": count, "content_length": path.stat().st_size}})
     (out_dir / "manifest.json").write_text(json.dumps({"entries": entries}, indent=1))
-    done = {"params": params, "records_written": len(latest) + len(older), "superseded": len(older)}
+    done = {"params": params, "records_written": len(latest) + len(older) + len(later), "superseded": len(older) + len(later)}
     done_file.write_text(json.dumps(done, indent=1, sort_keys=True))
     return done
 

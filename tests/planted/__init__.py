@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dagster_project.demo_data import second_release
 from dagster_project.demo_data.generator import Pool
 from dagster_project.demo_data.snapshot import GENERATED, snapshot_records
 
@@ -28,6 +29,8 @@ def truth_of(snapshot_dir: Path) -> dict:
             return cached
     pool = Pool.load()
     latest, _ = snapshot_records(generated["params"]["n_works"], generated["params"]["seed"], pool)
+    if generated["params"].get("release") == 2:
+        latest = second_release.apply(latest, second_release.second_release_records(latest, pool))
     truth = {**generated, "figures": expected_figures(latest, pool),
              "institutions": expected_institution_profiles(latest, pool),
              "affiliations": expected_affiliations(latest, pool)}
