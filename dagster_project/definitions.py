@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from .assets.alerts import alert_checks, watchlist_alerts
 from .assets.dbt import dbt_model_assets
 from .assets.raw import openalex_raw
 from .assets.report import report_checks, study_report
@@ -20,8 +21,8 @@ from .settings import load_settings
 load_settings()
 
 defs = dg.Definitions(
-    assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report],
-    asset_checks=[*raw_checks, *serving_checks, *report_checks, publish_guard],
+    assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report, watchlist_alerts],
+    asset_checks=[*raw_checks, *serving_checks, *report_checks, publish_guard, *alert_checks],
     jobs=[update_warehouse_job, full_refresh_job, marts_only_job, docs_job, report_only_job],
     schedules=[weekly_api_refresh],
     resources={"dbt": dbt_resource(), "warehouse_writer": WarehouseWriter()},

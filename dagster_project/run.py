@@ -10,7 +10,7 @@ import sys
 import time
 
 from .lib.duckdb_io import connect
-from .lib.owned_paths import owned_dir, release_of_current
+from .lib.owned_paths import ALERTS, owned_dir, release_of_current
 from .run_guard import ForeignPathError, WarehouseBusy, guarded_run
 from .settings import SettingsError, load_settings
 
@@ -99,6 +99,29 @@ def print_headline(path) -> None:
           "marts.sensitivity_figures.")
 
 
+CHANGE_WORDS = {"new_partner": "new Chinese partners", "partner_gone": "partners gone",
+                "partner_risk_level_changed": "partners with another risk level", "new_pla_works": "institutions with new PLA works",
+                "new_defence_linked_works": "institutions with new defence-linked works", "figure_changed": "headline figures moved"}
+
+
+def print_release_changes(path, alerts_folder) -> None:
+    """What the live release changed against the one before (marts.release_changes), and the watchlist's alerts."""
+    with connect(path, read_only=True) as con:
+        release, previous = con.execute("select arg_max(release_id, published_at), count(*) from history.releases").fetchone()
+        kinds = dict(con.execute("select change_kind, count(*) from marts.release_changes group by 1").fetchall())
+        since = con.execute("select any_value(previous_release_id) from marts.release_changes").fetchone()[0]
+    if "first_release" in kinds:
+        print("\nThe warehouse's first release: the next ones will say what changed since (marts.release_changes).")
+        return
+    counts = ", ".join(f"{kinds[k]} {w}" for k, w in CHANGE_WORDS.items() if k in kinds)
+    print(f"\nSince the last release{f' ({since})' if since else ''}: {counts or 'nothing changed'} "
+          f"(marts.release_changes; {previous} releases in history.releases).")
+    alerts = alerts_folder / f"{release}.jsonl"
+    if alerts.is_file():
+        n = len(alerts.read_text(encoding="utf-8").splitlines())
+        print(f"Watchlist: {n} alerts for watched institutions in {alerts}.")
+
+
 def _step_errors(result) -> list[str]:
     """Every line of the failed steps' errors and their causes (what a disk-full diagnosis looks for)."""
     texts = []
@@ -180,6 +203,7 @@ def _run(settings) -> int:
         report_failure(settings, result, live_before, live_after)
         return 1
     print_headline(settings.warehouse_path)
+    print_release_changes(settings.warehouse_path, settings.warehouse_path.parent / ALERTS)
     if live_after == live_before:
         print(f"\nThe run finished, but no new release went live (release {live_before} stays).")
     else:

@@ -52,7 +52,7 @@ class StepProgress(logging.Handler):
             return
         step = event.step_key or ""
         tally = self.steps.setdefault(step, {"started": time.monotonic(), "said": time.monotonic(), "assets": 0, "rows": 0,
-                                             "passed": 0, "failed": [], "files": 0, "files_unchanged": 0, "records": 0})
+                                             "passed": 0, "failed": [], "warned": [], "files": 0, "files_unchanged": 0, "records": 0})
         if event.is_step_start:
             tally["started"] = tally["said"] = time.monotonic()
             self._print(f"▸ {step} …")
@@ -69,6 +69,8 @@ class StepProgress(logging.Handler):
             evaluation = event.asset_check_evaluation_data
             if evaluation.passed:
                 tally["passed"] += 1
+            elif evaluation.severity == dg.AssetCheckSeverity.WARN:  # a warning: the run goes on
+                tally["warned"].append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
             else:
                 tally["failed"].append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
                 if evaluation.description:
@@ -82,18 +84,21 @@ class StepProgress(logging.Handler):
                 parts.append(f"its tables kept as they were ({_n(tally['rows'], 'row')})")
             elif tally["assets"]:
                 parts.append(f"{_n(tally['assets'], 'asset')}, {_n(tally['rows'], 'row')}")
-            if tally["passed"] or tally["failed"]:
-                parts.append(f"{_n(tally['passed'], 'check')} passed" + (f", {len(tally['failed'])} failed" if tally["failed"] else ""))
+            if tally["passed"] or tally["failed"] or tally["warned"]:
+                parts.append(f"{_n(tally['passed'], 'check')} passed" + (f", {len(tally['failed'])} failed" if tally["failed"] else "")
+                             + (f", {len(tally['warned'])} warned" if tally["warned"] else ""))
             mark = "✓" if event.is_step_success else "✗" if event.is_step_failure else "–"
             status = "" if event.is_step_success else " failed" if event.is_step_failure else " skipped"
             self._print(f"{mark} {step}{status} ({seconds:.1f} s){': ' + '; '.join(parts) if parts else ''}")
+            if tally["warned"]:
+                self._print(f"  ⚠ warnings: {', '.join(tally['warned'][:8])}")
             if tally["failed"]:
                 self._print(f"  failed checks: {', '.join(tally['failed'][:8])}{' …' if len(tally['failed']) > 8 else ''}")
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 self._print(f"  {event.step_failure_data.error.message.strip().splitlines()[0]}")
             return
         # A long step of many assets (dbt's build) says how far it got, at most every heartbeat_s, so the terminal is never silent.
-        done = tally["assets"] + tally["passed"] + len(tally["failed"])
+        done = tally["assets"] + tally["passed"] + len(tally["failed"]) + len(tally["warned"])
         if time.monotonic() - tally["said"] >= self.heartbeat_s and done >= HEARTBEAT_MIN_EVENTS:
             tally["said"] = time.monotonic()
             self._print(f"  {step}: {_n(tally['assets'], 'asset')} built, {_n(tally['passed'] + len(tally['failed']), 'check')} run so far "

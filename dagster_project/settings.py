@@ -57,6 +57,10 @@ class Settings:
     raw_max_line_bytes: int = 2 * 1000**2
     api_url: str = OPENALEX_URL
     dbt_target: str | None = None  # DBT_TARGET_PATH, if set
+    # The watched institutions (dagster_project/watchlist.py) and where their alerts are also posted (a secret:
+    # never printed, logged or stored).
+    watchlist_path: Path = PROJECT_ROOT / "watchlist.yml"
+    alerts_webhook_url: str | None = None
 
     @property
     def build_path(self) -> Path:
@@ -77,7 +81,8 @@ class Settings:
     def __repr__(self) -> str:  # never print the key
         return (
             f"Settings(source={self.source!r}, raw_dir='{self.raw_dir}', "
-            f"warehouse_path='{self.warehouse_path}', api_key={'set' if self.api_key else 'unset'})"
+            f"warehouse_path='{self.warehouse_path}', api_key={'set' if self.api_key else 'unset'}, "
+            f"alerts_webhook_url={'set' if self.alerts_webhook_url else 'unset'})"
         )
 
 
@@ -153,6 +158,18 @@ def _email(env: Mapping[str, str]) -> str | None:
     return text
 
 
+def _webhook_url(env: Mapping[str, str]) -> str | None:
+    """ALERTS_WEBHOOK_URL: an http(s) URL, or unset. It may carry a token, so no message repeats it."""
+    text = (env.get("ALERTS_WEBHOOK_URL") or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or CONTROL.search(text) or " " in text:
+        raise SettingsError("ALERTS_WEBHOOK_URL is not valid: expected an http:// or https:// URL with a host "
+                            "(the value is not shown: it may hold a token).")
+    return text
+
+
 def _switch(env: Mapping[str, str], name: str) -> bool:
     text = (env.get(name) or "").strip()
     if text not in SWITCH_VALUES:
@@ -210,4 +227,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raw_max_line_bytes=max_line,
         api_url=_api_url(env),
         dbt_target=env.get("DBT_TARGET_PATH") or None,
+        watchlist_path=_path(env, "WATCHLIST_PATH", "watchlist.yml", file=True),
+        alerts_webhook_url=_webhook_url(env),
     )

@@ -19,8 +19,9 @@ from ..settings import Settings
 
 MARKER = ".eu-cn-ai-warehouse"
 RELEASES, CURRENT, PARQUET = "releases", "current", "parquet"
+ALERTS = "alerts"  # the watchlist's alerts, one file per release
 # Folders beside the published file that runs write into.
-WAREHOUSE_FOLDERS = ("build", RELEASES, "report", "docs", "logs", "validations")
+WAREHOUSE_FOLDERS = ("build", RELEASES, "report", "docs", "logs", "validations", ALERTS)
 
 
 class ForeignPathError(RuntimeError):
