@@ -195,12 +195,16 @@ def expected_institution_profiles(latest: list[dict], pool: Pool) -> dict[str, d
                 "institution_ror": short_id(inst["ror"]), "institution_name": inst["display_name"],
                 "country_code": inst["country_code"], "eu_cn_works": 0, "eu_cn_works_with_pla": 0,
                 "eu_cn_works_defence_linked": 0, "eu_cn_works_security_linked": 0, "china_funded_works": 0,
-                "dual_use_works": 0, "years": Counter(), "partners": {},
+                "dual_use_works": 0, "years": Counter(), "partners": {}, "pla_works": [], "defence_linked_works": [],
             })
             p["eu_cn_works"] += 1
             p["eu_cn_works_with_pla"] += "pla" in tags
             p["eu_cn_works_defence_linked"] += "defence_linked" in tags
             p["eu_cn_works_security_linked"] += "security_linked" in tags
+            if "pla" in tags:
+                p["pla_works"].append(short_id(rec["id"]))
+            if "defence_linked" in tags:
+                p["defence_linked_works"].append(short_id(rec["id"]))
             p["china_funded_works"] += facts["china_funded"]
             p["dual_use_works"] += facts["dual_use"]
             p["years"][year] += 1

@@ -1,0 +1,187 @@
+"""Releases in a row: the session's demo release, then the demo's second release (DEMO_RELEASE=2: TU Munich gains a
+PLA partner, a work is retracted), then the same input again. What marts.release_changes and the watchlist's
+alerts say is compared with the planted truth of both snapshots, worked out from the records (tests/planted);
+the alerts' webhook is a local HTTP receiver that fails its first request."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.demo_data.affiliations import short_id
+from dagster_project.demo_data.generator import TUM_ROR
+from tests.conftest import copy_demo_run, pinned, set_warehouse_env
+from tests.planted import truth_of
+
+pytestmark = pytest.mark.slow  # two whole runs of the update job
+
+SECRET = "token-5f3a9c"  # in the webhook's URL: must reach no log line, metadata or file
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: list[dict] = []
+    answers: list[int] = []
+
+    def do_POST(self):  # noqa: N802 (the standard library's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        code = self.answers.pop(0) if self.answers else 200
+        if code == 200:
+            self.bodies.append(body)
+        self.send_response(code)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def _releases_and_changes(path: Path) -> dict:
+    with duckdb.connect(str(path), read_only=True) as con:
+        cur = con.execute("select * from marts.release_changes")
+        columns = [d[0] for d in cur.description]
+        changes = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+        releases = [r[0] for r in con.execute("select release_id from history.releases order by published_at").fetchall()]
+    return {"changes": changes, "releases": releases}
+
+
+def _run_logs_and_metadata(instance, result) -> str:
+    text = [str(e.user_message) + " " + str(e.dagster_event) for e in instance.all_logs(result.run_id)]
+    return "\n".join(text)
+
+
+@pytest.fixture(scope="module")
+def releases(demo_run, tmp_path_factory):
+    import dagster as dg
+
+    root = tmp_path_factory.mktemp("releases")
+    published = copy_demo_run(demo_run, root)
+    first = _releases_and_changes(published)
+    watchlist = root / "watchlist.yml"
+    watchlist.write_text(f"institutions:\n  - id: https://ror.org/{short_id(TUM_ROR)}\n    note: watched by the test\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Receiver.answers[:] = [500]  # the first post fails: the retry must carry it
+    _Receiver.bodies.clear()
+    mp = pytest.MonkeyPatch()
+    set_warehouse_env(mp, root, DEMO_RELEASE="2", WATCHLIST_PATH=str(watchlist),
+                      ALERTS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/hook?key={SECRET}")
+    mp.setenv("RAW_DIR", str(root / "raw"))
+    try:
+        from dagster_project.definitions import defs
+        from dagster_project.run import JOB
+        from dagster_project.settings import load_settings
+
+        settings = pinned(load_settings(), root)
+        runs = []
+        for _ in range(2):  # the second release, then the same input again
+            instance = dg.DagsterInstance.ephemeral()
+            result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
+            runs.append({"result": result, "logs": _run_logs_and_metadata(instance, result),
+                         "published": _releases_and_changes(published), "posts": len(_Receiver.bodies)})
+    finally:
+        mp.undo()
+        server.shutdown()
+    return {"first": first, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
+            "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
+            "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
+
+
+def _level(tags: list[str]) -> str:
+    return next((t for t in ("pla", "defence_linked", "security_linked") if t in tags), "listed" if tags else "none")
+
+
+def test_both_runs_publish_and_the_history_lists_every_release(releases):
+    assert all(r["result"].success for r in releases["runs"])
+    first, second, third = releases["first"], *(r["published"] for r in releases["runs"])
+    assert [c["change_kind"] for c in first["changes"]] == ["first_release"]
+    assert len(first["releases"]) == 1
+    assert second["releases"][:1] == first["releases"]
+    assert len(second["releases"]) == 2
+    assert third["releases"][:2] == second["releases"]
+    assert len(third["releases"]) == 3
+
+
+def test_the_second_release_changes_exactly_the_planted_partners_and_works(releases):
+    before = releases["truth_before"]["institutions"]["institutions"]
+    after = releases["truth_after"]["institutions"]["institutions"]
+    pairs_before = {(eu, cn): v for eu, p in before.items() for cn, v in p["partners"].items()}
+    pairs_after = {(eu, cn): v for eu, p in after.items() for cn, v in p["partners"].items()}
+    want = {("new_partner", eu, cn, None, _level(v["tags"])) for (eu, cn), v in pairs_after.items() if (eu, cn) not in pairs_before}
+    want |= {("partner_gone", eu, cn, _level(v["tags"]), None) for (eu, cn), v in pairs_before.items() if (eu, cn) not in pairs_after}
+    kept = {pair: (_level(v["tags"]), _level(pairs_after[pair]["tags"])) for pair, v in pairs_before.items() if pair in pairs_after}
+    want |= {("partner_risk_level_changed", eu, cn, old, new) for (eu, cn), (old, new) in kept.items() if old != new}
+    changes = releases["runs"][0]["published"]["changes"]
+    got = {(c["change_kind"], c["institution_id"], c["partner_institution_id"], c["old_risk_level"], c["new_risk_level"])
+           for c in changes if c["change_kind"] in ("new_partner", "partner_gone", "partner_risk_level_changed")}
+    assert got == want
+    for kind, planted in (("new_pla_works", "pla_works"), ("new_defence_linked_works", "defence_linked_works")):
+        want_works = {eu: sorted(set(p[planted]) - set(before.get(eu, {}).get(planted, []))) for eu, p in after.items()}
+        want_works = {eu: works for eu, works in want_works.items() if works}
+        got_works = {c["institution_id"]: sorted(c["work_ids"]) for c in changes if c["change_kind"] == kind}
+        assert got_works == want_works, kind
+        assert all(c["works"] == len(c["work_ids"]) for c in changes if c["change_kind"] == kind)
+    # The planted story: TU Munich gains a PLA partner, and the retraction takes a pair away.
+    tum = next(eu for eu, p in after.items() if p["institution_ror"] == short_id(TUM_ROR))
+    assert ("new_partner", tum) in {(k, eu) for k, eu, *_ in want if _[-1] == "pla"}
+    assert any(k == "partner_gone" for k, *_ in want)
+
+
+def test_the_second_release_moves_exactly_the_figures_the_planted_truth_moves(releases):
+    before, after = releases["truth_before"]["figures"], releases["truth_after"]["figures"]
+
+    def differs(a, b) -> bool:
+        return (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12))
+
+    want = {k for k in after if differs(before.get(k), after[k])}
+    changes = releases["runs"][0]["published"]["changes"]
+    got = {f"{c['metric']}|{c['scope']}|{c['period']}": c for c in changes if c["change_kind"] == "figure_changed"}
+    assert set(got) & set(after) == want
+    assert set(got) - set(after) == set(), "a moved figure the planted truth does not know"
+    for key in want:
+        assert math.isclose(got[key]["old_value"], before[key], rel_tol=1e-9), key
+        assert math.isclose(got[key]["new_value"], after[key], rel_tol=1e-9), key
+        assert math.isclose(got[key]["value_change"], after[key] - before[key], rel_tol=1e-9, abs_tol=1e-12), key
+    assert "eu_cn_works|EUROPE|2017-2022" in want  # the retracted work
+
+
+def test_the_same_input_again_changes_nothing_and_alerts_nobody(releases):
+    third = releases["runs"][1]
+    assert third["published"]["changes"] == []
+    release = third["published"]["releases"][-1]
+    assert not (releases["root"] / "warehouse" / "alerts" / f"{release}.jsonl").exists()
+    assert third["posts"] == releases["runs"][0]["posts"]  # nothing posted
+
+
+def test_the_watched_institution_is_alerted_exactly_once_with_its_note_and_the_check_warns(releases):
+    second = releases["runs"][0]
+    release = second["published"]["releases"][-1]
+    path = releases["root"] / "warehouse" / "alerts" / f"{release}.jsonl"
+    alerts = [json.loads(line) for line in path.read_text().splitlines()]
+    tum = short_id(TUM_ROR)
+    expected = sorted((c["change_kind"], c["partner_institution_id"]) for c in second["published"]["changes"]
+                      if c["institution_ror"] == tum)
+    assert sorted((a["change_kind"], a["partner_institution_id"]) for a in alerts) == expected
+    assert {a["note"] for a in alerts} == {"watched by the test"}
+    assert {a["release_id"] for a in alerts} == {release}
+    assert any(a["change_kind"] == "new_partner" and a["new_risk_level"] == "pla" for a in alerts)
+    evaluations = second["result"].get_asset_check_evaluations()
+    check = next(e for e in evaluations if e.check_name == "no_watched_institution_gains_a_defence_linked_partner")
+    assert not check.passed
+    assert check.severity.value == "WARN"
+    third_checks = releases["runs"][1]["result"].get_asset_check_evaluations()
+    assert next(e for e in third_checks if e.check_name == check.check_name).passed
+
+
+def test_the_webhook_gets_the_alerts_after_a_failed_try_and_its_url_is_never_logged(releases):
+    release = releases["runs"][0]["published"]["releases"][-1]
+    path = releases["root"] / "warehouse" / "alerts" / f"{release}.jsonl"
+    assert releases["posts"] == [{"release_id": release, "alerts": [json.loads(line) for line in path.read_text().splitlines()]}]
+    for run in releases["runs"]:
+        assert SECRET not in run["logs"]
+    stored = [p for p in releases["root"].rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json", ".log", ".yaml", ".txt")]
+    assert not [p for p in stored if SECRET in p.read_text(errors="replace")]
