@@ -67,7 +67,8 @@ def test_every_mart_documents_its_dataset_label_and_definitions(manifest):
 def test_the_tricky_logic_has_dbt_unit_tests(manifest):
     unit_tests = {(u["model"], u["name"]) for u in manifest.get("unit_tests", {}).values()}
     models = {m for m, _ in unit_tests}
-    assert {"base_openalex__works", "stg_openalex__work_funding", "int_institution_risk_tags_matched", "agg_country_year"} <= models
+    assert {"base_openalex__works", "stg_openalex__work_funding", "int_institution_risk_tags_matched", "agg_country_year",
+            "release_changes"} <= models
 
 
 def test_definitions_are_documented_vars_with_the_study_defaults():
