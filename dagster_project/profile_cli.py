@@ -74,6 +74,31 @@ def _ranks(con, p: dict) -> list[str]:
             f"  rank by share of its AI output co-authored with China: {by_share}"]
 
 
+def _changes(con, institution_id: str) -> list[str]:
+    """What the live release changed for the institution against the one before (marts.release_changes)."""
+    if not rows_of(con, "select 1 from duckdb_tables() where schema_name = 'marts' and table_name = 'release_changes'", []):
+        return []
+    if rows_of(con, "select 1 from marts.release_changes where change_kind = 'first_release'", []):
+        return ["Since the last release: none before this one (the warehouse's first release)", ""]
+    since = rows_of(con, "select any_value(previous_release_id) as release_id from marts.release_changes", [])[0]["release_id"]
+    rows = rows_of(con, """select * from marts.release_changes where institution_id = ?
+                           order by list_position(['new_partner', 'partner_risk_level_changed', 'partner_gone', 'new_pla_works',
+                                                   'new_defence_linked_works'], change_kind), partner_name""", [institution_id])
+    out = [f"Since the last release{f' ({since})' if since else ''}: {wording.count(len(rows), 'change') if rows else 'no change'}"]
+    for r in rows:
+        partner = f"{r['partner_name']} [{r['partner_institution_id']}]"
+        out.append(_wrap({
+            "new_partner": f"new partner: {partner}, {_level(r['new_risk_level'])}",
+            "partner_gone": f"partner gone: {partner} (was {_level(r['old_risk_level'])})",
+            "partner_risk_level_changed": f"{partner}: {_level(r['old_risk_level'])} → {_level(r['new_risk_level'])} "
+                                          f"(its {'risk-list entry' if r['change_cause'] == 'listing' else 'data'} changed)",
+            "new_pla_works": f"{wording.count(r['works'], 'work')} newly with a PLA partner: {', '.join(r['work_ids'] or [])}",
+            "new_defence_linked_works": f"{wording.count(r['works'], 'work')} newly with a {TAG_NAMES['defence_linked']} partner: "
+                                        f"{', '.join(r['work_ids'] or [])}",
+        }.get(r["change_kind"], r["change_kind"]), 2))
+    return [*out, ""]
+
+
 def render(con, institution_id: str, partners_shown: int) -> str:
     p = rows_of(con, "select * from marts.institution_profiles where institution_id = ?", [institution_id])[0]
     partners = rows_of(con, "select * from marts.institution_partners where institution_id = ?", [institution_id])
@@ -101,6 +126,7 @@ def render(con, institution_id: str, partners_shown: int) -> str:
         f"defence-programme-funded {p['defence_programme_funded_works']}; dual-use {p['dual_use_works']}",
         *_ranks(con, p),
         "",
+        *_changes(con, institution_id),
     ]
     partners.sort(key=partner_order)
     shown = f", first {partners_shown}" if len(partners) > partners_shown else ""

@@ -72,6 +72,7 @@ def test_a_ror_id_as_url_or_bare_prints_the_planted_profile(published):
     tagged = [cn for cn, v in tum["partners"].items() if v["tags"]]
     assert text.count("tag: ") >= len(tagged)
     assert "list:" in text and "Top funders" in text and "Dual-use works" in text
+    assert "Since the last release: none before this one (the warehouse's first release)" in text
 
 
 def test_a_name_matching_several_institutions_lists_them(published):

@@ -82,13 +82,23 @@ def releases(demo_run, tmp_path_factory):
             instance = dg.DagsterInstance.ephemeral()
             result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
             runs.append({"result": result, "logs": _run_logs_and_metadata(instance, result),
-                         "published": _releases_and_changes(published), "posts": len(_Receiver.bodies)})
+                         "published": _releases_and_changes(published), "posts": len(_Receiver.bodies),
+                         "tum_profile": _tum_profile(published)})
     finally:
         mp.undo()
         server.shutdown()
     return {"first": first, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
             "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
             "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
+
+
+def _tum_profile(path: Path) -> str:
+    from dagster_project.profile_cli import render
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        tum = con.execute("select institution_id from marts.institution_profiles where institution_ror = ?",
+                          [short_id(TUM_ROR)]).fetchone()[0]
+        return render(con, tum, 5)
 
 
 def _level(tags: list[str]) -> str:
@@ -185,3 +195,13 @@ def test_the_webhook_gets_the_alerts_after_a_failed_try_and_its_url_is_never_log
         assert SECRET not in run["logs"]
     stored = [p for p in releases["root"].rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json", ".log", ".yaml", ".txt")]
     assert not [p for p in stored if SECRET in p.read_text(errors="replace")]
+
+
+def test_make_profile_shows_what_the_release_changed_for_the_institution(releases):
+    second, third = (run["tum_profile"] for run in releases["runs"])
+    changes = [c for c in releases["runs"][0]["published"]["changes"] if c["institution_ror"] == short_id(TUM_ROR)]
+    new_partner = next(c for c in changes if c["change_kind"] == "new_partner")
+    previous = releases["runs"][0]["published"]["releases"][-2]
+    assert f"Since the last release ({previous}): {len(changes)} changes" in second
+    assert f"new partner: {new_partner['partner_name']} [{new_partner['partner_institution_id']}], PLA" in " ".join(second.split())
+    assert "Since the last release: no change" in third
