@@ -83,13 +83,27 @@ def releases(demo_run, tmp_path_factory):
             result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
             runs.append({"result": result, "logs": _run_logs_and_metadata(instance, result),
                          "published": _releases_and_changes(published), "posts": len(_Receiver.bodies),
-                         "tum_profile": _tum_profile(published)})
+                         "tum_profile": _tum_profile(published), "queries": _example_queries(published)})
     finally:
         mp.undo()
         server.shutdown()
     return {"first": first, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
             "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
             "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
+
+
+QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
+
+
+def _example_queries(path: Path) -> dict[str, list[dict]]:
+    """The release example queries' answers (each as written in docs/queries), as rows of named values."""
+    out = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for name in ("20_changes_since_the_last_release", "21_partner_history_of_an_institution"):
+            cur = con.execute((QUERIES / f"{name}.sql").read_text())
+            columns = [d[0] for d in cur.description]
+            out[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    return out
 
 
 def _tum_profile(path: Path) -> str:
@@ -205,3 +219,22 @@ def test_make_profile_shows_what_the_release_changed_for_the_institution(release
     assert f"Since the last release ({previous}): {len(changes)} changes" in second
     assert f"new partner: {new_partner['partner_name']} [{new_partner['partner_institution_id']}], PLA" in " ".join(second.split())
     assert "Since the last release: no change" in third
+
+
+def test_the_release_example_queries_answer_what_changed_and_when(releases):
+    second = releases["runs"][0]
+    first_id, second_id = second["published"]["releases"]
+    changes = [c for c in second["published"]["changes"] if c["change_kind"] != "figure_changed"]
+    listed = second["queries"]["20_changes_since_the_last_release"]
+    assert sorted((r["change_kind"], r["institution_name"], r["partner_name"]) for r in listed) == \
+        sorted((c["change_kind"], c["institution_name"], c["partner_name"]) for c in changes)
+    history = second["queries"]["21_partner_history_of_an_institution"]
+    gained = {c["partner_institution_id"] for c in changes
+              if c["change_kind"] == "new_partner" and c["institution_ror"] == short_id(TUM_ROR)}
+    assert gained
+    for row in history:  # TU Munich's partners: the gained one from the second release on, the others since the first
+        assert row["first_release_id"] == (second_id if row["partner_institution_id"] in gained else first_id)
+        assert row["replaced_in_release_id"] is None
+    before = releases["truth_before"]["institutions"]["institutions"]
+    tum = next(eu for eu, p in before.items() if p["institution_ror"] == short_id(TUM_ROR))
+    assert {r["partner_institution_id"] for r in history} == set(before[tum]["partners"]) | gained
