@@ -6,7 +6,7 @@ from .assets.alerts import alert_checks, watchlist_alerts
 from .assets.dbt import dbt_model_assets
 from .assets.raw import openalex_raw
 from .assets.report import report_checks, study_report
-from .assets.serving import dbt_docs, published_warehouse, serving_checks
+from .assets.serving import dbt_docs, published_warehouse, release_log, serving_checks
 from .checks.publish_guard import publish_guard
 from .checks.raw_checks import raw_checks
 from .jobs import docs_job, full_refresh_job, marts_only_job, report_only_job, update_warehouse_job
@@ -21,7 +21,7 @@ from .settings import load_settings
 load_settings()
 
 defs = dg.Definitions(
-    assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report, watchlist_alerts],
+    assets=[openalex_raw, *dbt_model_assets, published_warehouse, dbt_docs, study_report, watchlist_alerts, release_log],
     asset_checks=[*raw_checks, *serving_checks, *report_checks, publish_guard, *alert_checks],
     jobs=[update_warehouse_job, full_refresh_job, marts_only_job, docs_job, report_only_job],
     schedules=[weekly_api_refresh],

@@ -77,12 +77,13 @@ def test_the_demo_run_publishes_a_1x_readable_warehouse_parquet_per_mart_and_doc
         published_tables = set(con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall())
         schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
     # What analysts read, and nothing of the pipeline's own: the raw layer, its state and failing test rows stay behind.
-    assert schemas == {"marts", "reference", "staging", "intermediate"}
+    assert schemas == {"marts", "reference", "staging", "intermediate", "history"}
     with duckdb.connect(str(build), read_only=True) as con:
         build_schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
         kept = set(con.execute(
             """select schema_name || '.' || table_name from duckdb_tables()
-               where schema_name in ('marts', 'reference', 'staging', 'intermediate') and not starts_with(table_name, 'base_')"""
+               where schema_name in ('marts', 'reference', 'staging', 'intermediate', 'history')
+                 and not starts_with(table_name, 'base_')"""
         ).fetchall())
     assert {"raw", "pipeline_state"} <= build_schemas
     assert published_tables == kept

@@ -61,6 +61,19 @@ PUBLISHED_SCHEMAS = ("marts", "reference", "staging", "intermediate", "history")
 STAGING_PREFIX = ".staging-"  # a release being written: never live, removed by the next publish
 
 
+# The release log dbt reads (source history.releases): appended by the publish step in each release it publishes
+# (lib/release_history.py), so not a materialisation of its own; declared to say what it is and who owns it.
+release_log = dg.AssetSpec(
+    key=dg.AssetKey(["history", "releases"]),
+    group_name="serving",
+    owners=[OWNER],
+    kinds={"duckdb"},
+    description="Every published release (id, time, source and watermark, definitions and reference data in force), "
+    "written by warehouse/published into the release it publishes and restored into the build file before each dbt "
+    "build: what marts.release_changes compares against (docs/releases.md).",
+)
+
+
 def parquet_dir(warehouse_path: Path) -> Path:
     return warehouse_path.parent / PARQUET
 
