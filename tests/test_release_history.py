@@ -61,6 +61,10 @@ def releases(demo_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("releases")
     published = copy_demo_run(demo_run, root)
     first = _releases_and_changes(published)
+    # What a run whose gates failed after its dbt build leaves in the build file's history: a version nobody saw.
+    with duckdb.connect(str(root / "warehouse" / "build" / "openalex.duckdb")) as con:
+        con.execute("insert into history.institution_partners_history (institution_id, partner_institution_id, "
+                    "partner_risk_level, dbt_valid_from) values ('I-never-published', 'I1', 'pla', now()::timestamp)")
     watchlist = root / "watchlist.yml"
     watchlist.write_text(f"institutions:\n  - id: https://ror.org/{short_id(TUM_ROR)}\n    note: watched by the test\n")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
@@ -126,6 +130,9 @@ def test_both_runs_publish_and_the_history_lists_every_release(releases):
     assert len(first["releases"]) == 1
     assert second["releases"][:1] == first["releases"]
     assert len(second["releases"]) == 2
+    with duckdb.connect(str(releases["root"] / "warehouse" / "openalex.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from history.institution_partners_history "
+                           "where institution_id = 'I-never-published'").fetchone()[0] == 0
     assert third["releases"][:2] == second["releases"]
     assert len(third["releases"]) == 3
 
