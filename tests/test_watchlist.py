@@ -165,3 +165,23 @@ def test_a_run_starts_from_the_live_releases_history_and_nothing_a_failed_run_wr
     assert "No release published yet" in restore_from_live_release(build, live)
     with duckdb.connect(str(build), read_only=True) as con:
         assert con.execute("select count(*) from duckdb_tables() where schema_name = 'history'").fetchone()[0] == 0
+
+
+def test_alerts_keep_only_the_watched_institutions_and_the_kinds_each_asked_for(tmp_path, kinds):
+    from dagster_project.assets.alerts import CHANGE_COLUMNS, watched_changes
+
+    path = tmp_path / "watchlist.yml"
+    path.write_text("institutions:\n  - id: 02kkvpp62\n    changes: [partner_gone]\n    note: only gone\n"
+                    "  - id: I2\n")
+    watched = load_watchlist(path, kinds)
+    rows = [("new_partner", "I1", "02kkvpp62"), ("partner_gone", "I1", "02kkvpp62"), ("new_pla_works", "I2", None),
+            ("new_partner", "I2", None), ("new_partner", "I3", "05d2yfz11")]
+    with duckdb.connect() as con:
+        con.execute("create schema marts; create schema history")
+        con.execute(f"create table marts.release_changes ({', '.join(f'{c} varchar' for c in CHANGE_COLUMNS)})")
+        con.executemany("insert into marts.release_changes (change_kind, institution_id, institution_ror) values (?, ?, ?)", rows)
+        con.execute("create table history.releases as select 'r2' as release_id, now() as published_at")
+        release, alerts = watched_changes(con, watched)
+    assert release == "r2"
+    assert sorted((a["change_kind"], a["institution_id"], a["note"]) for a in alerts) == [
+        ("new_partner", "I2", None), ("new_pla_works", "I2", None), ("partner_gone", "I1", "only gone")]
