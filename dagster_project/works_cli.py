@@ -74,8 +74,10 @@ def _choose(kind: str, metric: str, given: str | None, present: list[str], defau
     """The scope or period asked for, or the default one, or the only one; else a WorksError saying which exist."""
     flag = kind.upper()
     if given is not None:
-        if given in present:
-            return given
+        # Scopes are codes written in capitals (EUROPE, CN, GB): `gb` is GB.
+        for value in (given, given.upper()):
+            if value in present:
+                return value
         raise WorksError(f"{metric} has no {kind} {given!r}; its {kind}s: {', '.join(present)}.")
     if default in present:
         return default

@@ -69,6 +69,7 @@ def test_a_year_and_a_country_list_that_year_s_and_country_s_works(warehouse, pl
                 if w["year"] == year and any(i["country_code"] == "GB" for i in w["europeans"].values()))
     assert gb
     assert _csv_ids(_works_cli(warehouse, "country_eu_cn_works", "--scope", "GB", "--period", year, "--csv")) == gb
+    assert _csv_ids(_works_cli(warehouse, "country_eu_cn_works", "--scope", "gb", "--period", year, "--csv")) == gb
 
 
 def test_a_share_names_its_parts_with_their_counts_and_how_to_list_each(warehouse, planted, works):  # noqa: F811
