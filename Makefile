@@ -14,18 +14,22 @@ export GX_ANALYTICS_ENABLED := false
 # The UI and `make run` share one persistent instance, so runs show in the UI's history.
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock profile
+.PHONY: run test test-fast lint dev docs lock install install-test clean bench report sql superset superset-test superset-lock profile works
 
 # The instance the UI and `make run` share: no telemetry, no "join the community" pop-up.
 INSTANCE_YAML := $(DAGSTER_HOME)/dagster.yaml
 
 # The local ports. Values reach recipes through the environment and are quoted there ("$$NAME"), never pasted
-# into a shell line; INSTITUTION is also taken verbatim ($(value …)), so make expands nothing inside it.
+# into a shell line; INSTITUTION, FIGURE, SCOPE and PERIOD are also taken verbatim ($(value …)), so make expands
+# nothing inside them.
 DEV_PORT ?= 3000
 DOCS_PORT ?= 8081
 SUPERSET_PORT ?= 8088
 override INSTITUTION := $(value INSTITUTION)
-export DEV_PORT DOCS_PORT SUPERSET_PORT INSTITUTION
+override FIGURE := $(value FIGURE)
+override SCOPE := $(value SCOPE)
+override PERIOD := $(value PERIOD)
+export DEV_PORT DOCS_PORT SUPERSET_PORT INSTITUTION FIGURE SCOPE PERIOD CSV
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)…"
@@ -113,6 +117,12 @@ report: $(STAMP) $(INSTANCE_YAML)
 profile: $(STAMP)
 	@test -n "$$INSTITUTION" || { echo "Usage: make profile INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>" >&2; exit 2; }
 	@$(BIN)/python -m dagster_project.profile_cli "$$INSTITUTION"
+
+## works: the works behind one headline figure (id, year, title, DOI, why it counts), from the published warehouse
+##   FIGURE=<metric, e.g. eu_cn_works_with_pla> [SCOPE=<EUROPE, CN or a country code>] [PERIOD=<a year or the span>] [CSV=1]
+works: $(STAMP)
+	@test -n "$$FIGURE" || { echo "Usage: make works FIGURE=<metric, e.g. eu_cn_works_with_pla> [SCOPE=<EUROPE, CN or a country code>] [PERIOD=<a year or the span>] [CSV=1]" >&2; exit 2; }
+	@$(BIN)/python -m dagster_project.works_cli $${SCOPE:+--scope="$$SCOPE"} $${PERIOD:+--period="$$PERIOD"} $${CSV:+--csv} -- "$$FIGURE"
 
 ## superset: Apache Superset on http://127.0.0.1:8088 in its own venv (.venv-superset), read-only on the warehouse
 superset:

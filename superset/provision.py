@@ -1,5 +1,6 @@
 """Connect a running Superset to the published warehouse, through its REST API: one locked-down, read-only DuckDB
-database connection and one dataset per mart. Idempotent (a second call updates, never duplicates).
+database connection and one dataset per mart (figure_works described as the drill from a figure to its works).
+Idempotent (a second call updates, never duplicates).
 
 Standard library only, so the pipeline's tests can import the client without Superset installed:
 
@@ -53,6 +54,18 @@ SERVING_CONNECT_ARGS = {
 CLOSE_LOCAL_FILES = "SET disabled_filesystems = 'LocalFileSystem'"
 
 EXTRA = {"engine_params": {"connect_args": SERVING_CONNECT_ARGS}, "allows_virtual_table_explore": True}
+
+# Datasets described for their use. marts.figure_works is the bridge from a figure to its works: a chart of its rows
+# counted by metric, scope and period shows the headline counts of works (the dbt test
+# assert_figure_works_reproduce_figures holds them equal), and "Drill to detail" on one lists that figure's works.
+DATASET_DESCRIPTIONS = {
+    "figure_works": (
+        "The works behind each headline figure that counts works: one row per figure (metric, scope, period) x work, "
+        "with its title, DOI and why it counts (reason, risk_reasons_text, funder_names). COUNT(*) by metric, scope "
+        "and period is the figure; drill to detail for its works. A share's works are its parts' (figure_parts)."
+    ),
+    "figure_parts": "Each share of headline_figures with its numerator's and denominator's figure keys and values.",
+}
 
 PASSWORD_FILE = "admin_password"
 MIN_PASSWORD_LENGTH = 12
@@ -236,7 +249,13 @@ class SupersetClient:
                 dataset_id = int(self.request("POST", "/api/v1/dataset/", {
                     "database": database_id, "schema": schema, "table_name": table,
                 })["id"])
+            if table in DATASET_DESCRIPTIONS:
+                self.request("PUT", f"/api/v1/dataset/{dataset_id}", {"description": DATASET_DESCRIPTIONS[table]})
             out[table] = dataset_id
+        missing = [t for t in DATASET_DESCRIPTIONS if t not in out] if schema == "marts" else []
+        if missing:
+            raise SupersetError(f"The warehouse has no marts.{', marts.'.join(missing)}: it was built before the works "
+                                "behind the figures were kept; rebuild it with `make run`.")
         return out
 
     def sql(self, database_id: int, sql: str, schema: str = "marts") -> dict:

@@ -280,3 +280,11 @@ def test_17_counts_each_european_institutions_works_with_a_listed_entity_once(an
     for r in rows:
         assert r["eu_cn_works"] == want[(r["european_institution_name"], r["chinese_risk_entity_name"])], r
     assert [r["eu_cn_works"] for r in rows] == sorted(per_pair.values(), reverse=True)[:len(rows)]
+
+
+def test_19_lists_exactly_the_works_with_a_pla_partner_and_their_number_is_the_figure(answer, planted, works):
+    want = sorted((int(w["year"]), w["id"]) for w in works if "pla" in w["tags"])
+    rows = answer("19")
+    assert [(r["publication_year"], r["work_id"]) for r in rows] == want
+    assert {r["figure_value"] for r in rows} == {planted["figures"][f"eu_cn_works_with_pla|EUROPE|{SPAN}"]} == {len(want)}
+    assert all(r["reason"].startswith("PLA partner: ") and r["risk_level"] == "pla" for r in rows), rows

@@ -28,10 +28,10 @@ def _models(manifest: dict) -> dict[str, dict]:
 
 def test_models_follow_the_layer_naming(manifest):
     prefixes = {"staging": ("stg_", "base_"), "intermediate": ("int_",), "marts": ("fct_", "dim_", "agg_")}
-    # Named for the analyst's question, like the figures: an institution's profile and its partners, and the queue
-    # of partners for the risk lists' review, and what a release changed.
+    # Named for the analyst's question, like the figures: an institution's profile and its partners, the queue
+    # of partners for the risk lists' review, what a release changed, and the works and parts behind a figure.
     figures = {"headline_figures", "sensitivity_figures", "institution_profiles", "institution_partners",
-               "risk_review_candidates", "release_changes"}
+               "risk_review_candidates", "release_changes", "figure_works", "figure_parts"}
     for name, node in _models(manifest).items():
         layer = node["fqn"][1]
         assert layer in prefixes, name

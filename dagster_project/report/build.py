@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..lib.owned_paths import owned_dir
 from .data import read_report_data, require
+from .figures import figure_pages, link_tiles, read_figure_works, write_figure_csvs
 from .institution_data import Institution, read_institutions, share_ranking_min_works
 from .institutions import FOLDER, INDEX, index_page, institution_pages
 from .render import Page, export_downloads, report_dir, write_pages
@@ -87,14 +88,18 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Ca
         institutions, levels = read_institutions(con)
         common = common_context(con, warehouse_path)
         downloads = export_downloads(con, data.marts, warehouse_path, out_dir)
+        figures, parts = read_figure_works(con)
     context = study_context(data)
+    link_tiles(context["tiles"], figures)  # a tile of works opens them (report/figures/)
     # Drawing a page's charts is most of the report's time: a page whose facts did not change is kept as it is.
     prints = {i.id: fingerprint(i, levels, common) for i in institutions}
     changed = [i for i in institutions if not _is_current(out_dir / FOLDER / i.page, prints[i.id])]
-    pages = [*institution_pages(changed, levels, prints, progress), index_page(institutions)]
+    pages = [*institution_pages(changed, levels, prints, progress), index_page(institutions),
+             *figure_pages(figures, parts)]
     written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads}), *pages],
                           out_dir, common)
     stale = _remove_stale(out_dir / FOLDER, {"index.html", *(i.page for i in institutions)})
+    figure_csvs = write_figure_csvs(figures, out_dir)
     return {
         "path": out_dir / "index.html",
         "sections": [s.id for s in context["sections"]],
@@ -108,4 +113,5 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Ca
         "institutions_index": out_dir / INDEX,
         "institution_pages_kib": round(sum((out_dir / FOLDER / i.page).stat().st_size for i in institutions) / 1024, 1),
         "stale_pages_removed": stale,
+        "figure_pages": figure_csvs,
     }
