@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -61,6 +62,7 @@ def releases(demo_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("releases")
     published = copy_demo_run(demo_run, root)
     first = _releases_and_changes(published)
+    first_page = (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")
     # What a run whose gates failed after its dbt build leaves in the build file's history: a version nobody saw.
     with duckdb.connect(str(root / "warehouse" / "build" / "openalex.duckdb")) as con:
         con.execute("insert into history.institution_partners_history (institution_id, partner_institution_id, "
@@ -87,11 +89,12 @@ def releases(demo_run, tmp_path_factory):
             result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
             runs.append({"result": result, "logs": _run_logs_and_metadata(instance, result),
                          "published": _releases_and_changes(published), "posts": len(_Receiver.bodies),
-                         "tum_profile": _tum_profile(published), "queries": _example_queries(published)})
+                         "tum_profile": _tum_profile(published), "queries": _example_queries(published),
+                         "changes_page": (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")})
     finally:
         mp.undo()
         server.shutdown()
-    return {"first": first, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
+    return {"first": first, "first_page": first_page, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
             "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
             "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
 
@@ -245,3 +248,16 @@ def test_the_release_example_queries_answer_what_changed_and_when(releases):
     before = releases["truth_before"]["institutions"]["institutions"]
     tum = next(eu for eu, p in before.items() if p["institution_ror"] == short_id(TUM_ROR))
     assert {r["partner_institution_id"] for r in history} == set(before[tum]["partners"]) | gained
+
+
+def test_the_reports_page_lists_what_each_release_changed(releases):
+    assert 'id="first-release"' in releases["first_page"]
+    second, third = releases["runs"]
+    page, changes = second["changes_page"], second["published"]["changes"]
+    rows = re.findall(r'<tr data-kind="(\w+)" data-institution="(\w+)" data-partner="(\w*)">', page)
+    assert sorted(rows) == sorted((c["change_kind"], c["institution_id"], c["partner_institution_id"] or "")
+                                  for c in changes if c["change_kind"] not in ("figure_changed", "first_release"))
+    figures = set(re.findall(r'<tr data-metric="(\w+)" data-scope="([\w-]+)" data-period="([\w-]+)">', page))
+    assert figures == {(c["metric"], c["scope"], c["period"]) for c in changes if c["change_kind"] == "figure_changed"}
+    assert 'id="no-institution-changes"' in third["changes_page"]
+    assert 'id="no-figure-changes"' in third["changes_page"]

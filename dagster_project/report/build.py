@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from ..lib.owned_paths import owned_dir
+from .changes import changes_page
 from .data import read_report_data, require
 from .figures import figure_pages, link_tiles, read_figure_works, write_figure_csvs
 from .institution_data import Institution, read_institutions, share_ranking_min_works
@@ -89,13 +90,14 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Ca
         common = common_context(con, warehouse_path)
         downloads = export_downloads(con, data.marts, warehouse_path, out_dir)
         figures, parts = read_figure_works(con)
+        changes = changes_page(con)
     context = study_context(data)
     link_tiles(context["tiles"], figures)  # a tile of works opens them (report/figures/)
     # Drawing a page's charts is most of the report's time: a page whose facts did not change is kept as it is.
     prints = {i.id: fingerprint(i, levels, common) for i in institutions}
     changed = [i for i in institutions if not _is_current(out_dir / FOLDER / i.page, prints[i.id])]
     pages = [*institution_pages(changed, levels, prints, progress), index_page(institutions),
-             *figure_pages(figures, parts)]
+             *figure_pages(figures, parts), changes]
     written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads}), *pages],
                           out_dir, common)
     stale = _remove_stale(out_dir / FOLDER, {"index.html", *(i.page for i in institutions)})
