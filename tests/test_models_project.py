@@ -64,6 +64,21 @@ def test_every_mart_documents_its_dataset_label_and_definitions(manifest):
             assert {"dataset_label", "definition_set"} <= set(node["columns"]), name
 
 
+def test_every_documented_column_is_a_column_of_the_built_relation(manifest, demo_run):
+    """A description of a column the model does not make is a promise the warehouse breaks."""
+    import duckdb
+
+    with duckdb.connect(str(demo_run["settings"].build_path), read_only=True) as con:
+        built: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in con.execute("select schema_name, table_name, column_name from duckdb_columns()").fetchall():
+            built.setdefault((schema, table), set()).add(column)
+    described = {n["name"]: ((n["schema"], n["alias"]), set(n["columns"])) for n in manifest["nodes"].values()
+                 if n["resource_type"] in ("model", "snapshot", "seed") and n["package_name"] == "eu_cn_ai"}
+    missing = {name: sorted(columns - built.get(relation, set())) for name, (relation, columns) in described.items()
+               if columns - built.get(relation, set())}
+    assert not missing
+
+
 def test_the_tricky_logic_has_dbt_unit_tests(manifest):
     unit_tests = {(u["model"], u["name"]) for u in manifest.get("unit_tests", {}).values()}
     models = {m for m, _ in unit_tests}
