@@ -12,11 +12,7 @@ with previous_release as (
 ),
 
 partners_before as (
-    select history.*
-    from {{ ref('institution_partners_history') }} as history
-    inner join previous_release
-        on history.dbt_valid_from <= previous_release.published_at
-            and (history.dbt_valid_to is null or history.dbt_valid_to > previous_release.published_at)
+    {{ as_of_previous_release(ref('institution_partners_history')) }}
 ),
 
 partners_now as (
@@ -68,11 +64,7 @@ partner_changes as (
 ),
 
 works_before as (
-    select history.*
-    from {{ ref('institution_works_history') }} as history
-    inner join previous_release
-        on history.dbt_valid_from <= previous_release.published_at
-            and (history.dbt_valid_to is null or history.dbt_valid_to > previous_release.published_at)
+    {{ as_of_previous_release(ref('institution_works_history')) }}
 ),
 
 works_newly_risky as (
@@ -117,11 +109,7 @@ work_changes as (
 ),
 
 figures_before as (
-    select history.*
-    from {{ ref('headline_figures_history') }} as history
-    inner join previous_release
-        on history.dbt_valid_from <= previous_release.published_at
-            and (history.dbt_valid_to is null or history.dbt_valid_to > previous_release.published_at)
+    {{ as_of_previous_release(ref('headline_figures_history')) }}
 ),
 
 figure_changes as (
@@ -141,6 +129,7 @@ figure_changes as (
     where before.value is distinct from now.value
 ),
 
+-- union by name: each kind's columns, the others NULL.
 changes as (
     select
         change_kind,
@@ -154,15 +143,7 @@ changes as (
         old_risk_level,
         new_risk_level,
         change_cause,
-        works,
-        null::varchar[] as work_ids,
-        null::varchar as metric,
-        null::varchar as scope,
-        null::varchar as period,
-        null::varchar as unit,
-        null::double as old_value,
-        null::double as new_value,
-        null::double as value_change
+        works
     from partner_changes
     union all by name
     select
