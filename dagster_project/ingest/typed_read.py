@@ -1,20 +1,27 @@
-"""The typed read: DuckDB's read_json of raw files straight into the raw tables, the study's universe decided in it.
+"""The typed read of raw files into the raw tables, the study's universe decided in it.
 
+Works are read text first (`_parse_text_first`): each line is read as text and parsed once as JSON for its thin
+row; only the few lines whose text could be in the universe are typed into the raw schema, where the exact rule
+decides. Institutions and funders, and works when no universe is set, go through DuckDB's typed read_json.
 File paths reach DuckDB as parameters, never as SQL text. Besides rows, the read reports per file the records it
 cannot vouch for, which send the file to the line-by-line path (`quarantine.py`): an id that is not an OpenAlex
-id, a text field that held a JSON object or array (DuckDB would store its JSON text), and a record whose kept
-fields exceed the line size limit. DuckDB's reader sees no line lengths and refuses only lines beyond its own
-bound (`maximum_object_size`, at least 16 MiB), so a record whose size is in fields the warehouse does not keep
-passes here; the line-by-line path, and the loader's own count of a file without a manifest, measure every line.
+id, a text field that held a JSON object or array (DuckDB would store its JSON text), and a record kept whole
+that exceeds the line size limit. A line longer than DuckDB's own bound (16 MiB) fails the read; a work outside
+the universe is not measured here (its record is not kept), and the line-by-line path, and the loader's own count
+of a file without a manifest, measure every line.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from .raw_schema import COLUMNS, columns_sql, id_regex, suspect_text_sql
 from .snapshot import RawFile
 from .universe import Universe
+
+# DuckDB's own bound on a JSON object it reads: a longer line fails the read, and the line-by-line path measures it.
+TEXT_LINE_LIMIT = 16 * 2**20
 
 
 def read_json_sql(entity: str, max_line_bytes: int, filename: bool = False) -> str:
@@ -29,6 +36,53 @@ def _keep_sql(entity: str, universe: Universe | None) -> str:
     return universe.where_sql() if entity == "works" and universe else "true"
 
 
+def _record_type(entity: str) -> str:
+    return "STRUCT(" + ", ".join(f'"{name}" {typ}' for name, typ in COLUMNS[entity].items()) + ")"
+
+
+def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_line_bytes: int, tmp: Path) -> str:
+    """The works of the source files read as text lines, in one pass: every line is parsed once as JSON for its
+    thin row (id, updated_date), and only the lines that could be in the universe (`Universe.could_be_sql`, a test
+    on the text) are typed, by DuckDB's read_json of a temporary file that holds them. Returns the relation (the
+    typed read's columns, `filename` and `_bytes`, a kept line's size) for `insert_files`. Raises duckdb.Error as
+    the typed read does for a line that is not JSON, or one it cannot type."""
+    line_limit = max(TEXT_LINE_LIMIT, int(max_line_bytes))
+    # One VARCHAR column, no quoting: the line as it is. A JSON line holds no raw control character, so the record
+    # separator never splits a valid one; strict mode refuses a line it would split (and a stray carriage return).
+    con.execute(
+        f"""create or replace temp table _lines as
+            select filename as _source,
+                   json_extract_string(line, ['$.id', '$.updated_date']) as _thin,
+                   case when {universe.could_be_sql("line")} then line end as _candidate
+            from read_csv($files, columns={{'line': 'VARCHAR'}}, delim=e'\\x1e', quote='', escape='', header=false,
+                          auto_detect=false, strict_mode=true, filename=true, hive_partitioning=false,
+                          max_line_size={line_limit}, buffer_size={line_limit})
+            where line is not null and not regexp_full_match(line, '[ \\t\\r]*')""",
+        {"files": list(sources)},
+    )
+    candidates = tmp / "candidates.jsonl"
+    # Each candidate's text goes into the file untouched, wrapped with its source file and size.
+    con.execute(
+        """copy (select '{"_source":' || to_json(_source) || ',"_bytes":' || strlen(_candidate) || ',"_record":'
+                        || _candidate || '}'
+                 from _lines where _candidate is not null)
+           to $path (format csv, header false, quote '', escape '', delimiter e'\\x1e')""",
+        {"path": str(candidates)},
+    )
+    con.execute(
+        f"""create or replace temp table _candidates as
+            select _source as filename, _bytes, unnest(_record)
+            from read_json($candidates, format='newline_delimited', hive_partitioning=false,
+                           columns={{'_source': 'VARCHAR', '_bytes': 'BIGINT', '_record': '{_record_type("works")}'}},
+                           maximum_object_size={line_limit + 4096})""",
+        {"candidates": [str(candidates)]},
+    )
+    return """(select * from _candidates
+              union all by name
+              select _source as filename, _thin[1] as id, _thin[2] as updated_date from _lines
+              where _candidate is null)"""
+
+
 def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Universe | None,
                  max_line_bytes: int) -> dict[str, tuple[int, int, int]]:
     """Insert the records of the source files (read together: DuckDB reads them in parallel), each row stamped
@@ -36,16 +90,27 @@ def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Univer
     the universe leave only their thin version row. Returns per raw file: (rows read, rows kept, suspect rows)."""
     fields = [c for c in COLUMNS[entity] if c != "updated_date"]
     keep = _keep_sql(entity, universe)
+    with tempfile.TemporaryDirectory(prefix="raw-load-") as tmp:
+        if entity == "works" and universe is not None:
+            source, size = _parse_text_first(con, sources, universe, max_line_bytes, Path(tmp)), "parsed._bytes"
+        else:
+            everything = ", ".join(f'"{c}" := parsed."{c}"' for c in COLUMNS[entity])
+            source = f"(select * from {read_json_sql(entity, max_line_bytes, filename=True)})"
+            size = f"strlen(to_json(struct_pack({everything})))"
+        return _insert_parsed(con, entity, sources, source, size, keep, fields, max_line_bytes)
+
+
+def _insert_parsed(con, entity: str, sources: dict[str, RawFile], source: str, size: str, keep: str,
+                   fields: list[str], max_line_bytes: int) -> dict[str, tuple[int, int, int]]:
     # A work outside the universe keeps only its id for the thin version row: NULL costs nothing to store.
     kept_fields = ", ".join(
         f"case when _in_universe then parsed.{c} end as {c}" if keep != "true" and c != "id" else f"parsed.{c}" for c in fields
     )
-    everything = ", ".join(f'"{c}" := parsed."{c}"' for c in COLUMNS[entity])
     # Judged only where the warehouse keeps the field: every field of a record kept whole, the date of the rest
     # (the id has its own pattern). The text check on every field of every record would cost a quarter more.
     suspect = (
         f"""case when _in_universe
-                 then {suspect_text_sql(entity)} or strlen(to_json(struct_pack({everything}))) > $max_bytes
+                 then {suspect_text_sql(entity)} or {size} > $max_bytes
                  else {suspect_text_sql(entity, ("updated_date",))} or strlen(parsed.updated_date) > $max_bytes end"""
     )
     # No hive partitioning: an `updated_date=…` folder would overwrite each record's own updated_date.
@@ -53,7 +118,7 @@ def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Univer
         f"""create or replace temp table _parsed as
             with parsed as (
                 select *, coalesce({keep}, false) as _in_universe
-                from {read_json_sql(entity, max_line_bytes, filename=True)}
+                from {source}
             ),
             lineage as (
                 select unnest($sources::varchar[]) as source, unnest($files_of::varchar[]) as file,
@@ -67,8 +132,9 @@ def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Univer
             from parsed
             inner join lineage on parsed.filename = lineage.source""",
         {
-            "files": list(sources), "sources": list(sources), "files_of": [str(raw.path) for raw in sources.values()],
+            "sources": list(sources), "files_of": [str(raw.path) for raw in sources.values()],
             "parts": [raw.partition for raw in sources.values()], "max_bytes": int(max_line_bytes),
+            **({"files": list(sources)} if "$files" in source else {}),
         },
     )
     try:
@@ -86,7 +152,8 @@ def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Univer
             {"id_regex": id_regex(entity)},
         ).fetchall()
     finally:
-        con.execute("drop table if exists _parsed")
+        for table in ("_parsed", "_lines", "_candidates"):
+            con.execute(f"drop table if exists {table}")
     return {file: (int(read), int(kept), int(bad)) for file, read, kept, bad in counts}
 
 
@@ -99,8 +166,7 @@ def in_universe(con, entity: str, lines: list[tuple[int, str]], universe: Univer
         return {n for n, _ in lines}
     path = tmp / "universe_probe.jsonl"
     path.write_text("".join(f'{{"_line": {n}, "_record": {text}}}\n' for n, text in lines), encoding="utf-8")
-    columns = "{'_line': 'BIGINT', '_record': 'STRUCT(" + ", ".join(
-        f'"{name}" {typ}' for name, typ in COLUMNS[entity].items()) + ")'}"
+    columns = f"{{'_line': 'BIGINT', '_record': '{_record_type(entity)}'}}"
     rows = con.execute(
         f"""select _line from (
                 select _line, unnest(_record)

@@ -13,6 +13,7 @@ cannot be answered from it: the run stops and asks for a full reload (`WAREHOUSE
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -83,6 +84,44 @@ class Universe:
             f" or list_has_any(list_transform(coalesce(topics, []), t -> {short('t.subfield.id')}), [{subfields}])"
             f" or coalesce({short('primary_topic.subfield.id')} in ({subfields}), false)))"
         )
+
+
+    def could_be_sql(self, line: str) -> str:
+        """A condition on the raw text of a JSON line: true for every line whose work `where_sql` keeps, and for
+        a few others. The raw load parses only the lines it lets through. It parses nothing itself, so it must be
+        a superset by construction, clause by clause:
+
+        * AI: the line holds the concept id, or a subfield id ending a path segment, a string or a number (the
+          exact rule compares the text after the last '/'), or a `\\u00XX` escape of a character those ids or
+          '/' are written with (an escaped character hides an id from a text search).
+        * Year: a line is let go only when its text says for certain that the year lies outside the window. The
+          first `"publication_year"` key of the line must sit at the record's top level: the text before it holds
+          one '{' and no '['. A key cannot occur inside a string, whose quotes are escaped. Its value must be a
+          plain integer. A year written any other way (a string, a decimal or an exponent, which DuckDB casts) is
+          let through for the exact rule to decide.
+        """
+        ids = [*self.concept_ids, *self.subfield_ids]
+        if not all(re.fullmatch(r"[A-Za-z0-9]+", i) for i in ids):
+            raise ValueError(f"an AI concept or subfield id of unexpected form in dbt/dbt_project.yml: {ids}")
+        hidden = sorted({*"".join(ids), "/"})
+        escape = "|".join(sorted({f"{ord(c):02x}" for c in hidden} | {f"{ord(c):02X}" for c in hidden}))
+        escaped = f"(contains({line}, '\\u00') and regexp_matches({line}, '\\\\u00({escape})'))"
+        concept = " or ".join(f"contains({line}, '{c}')" for c in self.concept_ids)
+        # The id must end a path segment, a string or a number: the text after it is '/', a quote, an escape or
+        # a number's end, and before it '/', a quote or a number's place. A literal first keeps the search fast;
+        # the whole pattern then runs only on the lines that hold one.
+        ids_ = "|".join(self.subfield_ids)
+        after = "([/\"\\\\,}\\] \\t\\r\\n]|$)"
+        subfield = (f"(regexp_matches({line}, '({ids_}){after}') "
+                    f"and regexp_matches({line}, '(^|[/\":\\[, \\t\\r\\n])({ids_}){after}'))")
+        key = '"publication_year"'
+        at = f"instr({line}, '{key}')"
+        before = f"left({line}, {at} - 1)"
+        top_level = f"({at} > 0 and strlen({before}) - strlen(replace({before}, '{{', '')) = 1 and not contains({before}, '['))"
+        ws = "[ \\t\\r\\n]*"
+        year = f"try_cast(regexp_extract(substr({line}, {at}, 64), '^{key}{ws}:{ws}(-?[0-9]+){ws}[,}}]', 1) as bigint)"
+        outside = f"(case when {top_level} then {year} not between {self.start_year} and {self.end_year} end)"
+        return f"(({concept} or {subfield} or {escaped}) and not coalesce({outside}, false))"
 
 
 def recorded(con) -> Universe | None:
