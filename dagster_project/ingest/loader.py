@@ -1,9 +1,9 @@
 """Load raw OpenAlex JSON-lines files into the `raw` schema of the build database.
 
-The fast path is one typed `read_json` over every new or changed file of an entity (`typed_read.py`; DuckDB
-streams them, in parallel). For works, the same read decides which records are in the study's universe
-(`universe.py`): those are kept whole in `raw.works`; every record, kept or not, leaves a thin row in
-`raw.work_versions` so that the latest version of a work still wins after it left the universe. A record without
+The fast path is one read over every new or changed file of an entity (`typed_read.py`; DuckDB streams them, in
+parallel). Works are read as text first: every line is parsed once for its thin row in `raw.work_versions` (so that
+the latest version of a work still wins after it left the universe), and only the lines whose text could be in the
+study's universe (`universe.py`) are typed, where the exact rule decides which are kept whole in `raw.works`. A record without
 `updated_date` takes its partition's date (flagged in `_updated_date_derived`).
 Before it, a `.gz` file must start as gzip does, and a file without a manifest count is read once to count its
 records (which measures its lines and proves it complete): a file that cannot be read is quarantined whole.
@@ -21,6 +21,8 @@ if its content changed.
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,7 +241,11 @@ def load_files(
                                                     skipped=True, quarantined_bytes=prev[6])
                 continue
         _forget(con, entity, str(raw.path))
-        pending.append((raw, size, mtime_ns, digest or sha256_of(raw.path)))
+        pending.append((raw, size, mtime_ns, digest))
+    # A new file is hashed for the load log; the files at once, one per core (hashlib lets go of the GIL).
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        digests = list(pool.map(lambda item: item[3] or sha256_of(item[0].path), pending))
+    pending = [(raw, size, mtime_ns, digest) for (raw, size, mtime_ns, _), digest in zip(pending, digests, strict=True)]
     outcomes: dict[str, Outcome] = {}
     records: dict[str, int | None] = {}
     together_files: list[RawFile] = []

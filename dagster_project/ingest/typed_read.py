@@ -40,24 +40,38 @@ def _record_type(entity: str) -> str:
     return "STRUCT(" + ", ".join(f'"{name}" {typ}' for name, typ in COLUMNS[entity].items()) + ")"
 
 
+def line_fields_sql(line: str) -> str:
+    """One JSON parse of a line: the JSON text of its id, updated_date and the fields the universe is decided on,
+    as a list (`x[1]`, `x[2]`, then `Universe.DECIDING_FIELDS`). A line that is not JSON fails the read."""
+    paths = ", ".join(f"'$.{f}'" for f in ("id", "updated_date", *Universe.DECIDING_FIELDS))
+    return f"json_extract({line}, [{paths}])"
+
+
+def could_be_in_universe_sql(universe: Universe, fields: str) -> str:
+    """`Universe.could_be_sql` on the list `line_fields_sql` makes."""
+    return universe.could_be_sql(*(f"{fields}[{i}]" for i in range(3, 3 + len(Universe.DECIDING_FIELDS))))
+
+
 def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_line_bytes: int, tmp: Path) -> str:
-    """The works of the source files read as text lines, in one pass: every line is parsed once as JSON for its
-    thin row (id, updated_date), and only the lines that could be in the universe (`Universe.could_be_sql`, a test
-    on the text) are typed, by DuckDB's read_json of a temporary file that holds them. Returns the relation (the
-    typed read's columns, `filename` and `_bytes`, a kept line's size) for `insert_files`. Raises duckdb.Error as
-    the typed read does for a line that is not JSON, or one it cannot type."""
+    """The works of the source files read as text lines, in one pass. Every line is parsed once as JSON, for its
+    thin row (id, updated_date) and the fields the universe is decided on; only the lines that could be in the
+    universe (`Universe.could_be_sql`) are typed, by DuckDB's read_json of a temporary file that holds them.
+    Returns the relation (the typed read's columns, `filename`, and `_bytes`, a kept line's size) for
+    `insert_files`. Raises duckdb.Error as the typed read does for a line that is not JSON or cannot be typed."""
     line_limit = max(TEXT_LINE_LIMIT, int(max_line_bytes))
     # One VARCHAR column, no quoting: the line as it is. A JSON line holds no raw control character, so the record
     # separator never splits a valid one; strict mode refuses a line it would split (and a stray carriage return).
     con.execute(
         f"""create or replace temp table _lines as
-            select filename as _source,
-                   json_extract_string(line, ['$.id', '$.updated_date']) as _thin,
-                   case when {universe.could_be_sql("line")} then line end as _candidate
-            from read_csv($files, columns={{'line': 'VARCHAR'}}, delim=e'\\x1e', quote='', escape='', header=false,
-                          auto_detect=false, strict_mode=true, filename=true, hive_partitioning=false,
-                          max_line_size={line_limit}, buffer_size={line_limit})
-            where line is not null and not regexp_full_match(line, '[ \\t\\r]*')""",
+            select _source, x[1] ->> '$' as id, x[2] ->> '$' as updated_date,
+                   case when {could_be_in_universe_sql(universe, "x")} then line end as _candidate
+            from (
+                select filename as _source, line, {line_fields_sql("line")} as x
+                from read_csv($files, columns={{'line': 'VARCHAR'}}, delim=e'\\x1e', quote='', escape='', header=false,
+                              auto_detect=false, strict_mode=true, filename=true, hive_partitioning=false,
+                              max_line_size={line_limit}, buffer_size={line_limit})
+                where line is not null and not regexp_full_match(line, '[ \\t\\r]*')
+            )""",
         {"files": list(sources)},
     )
     candidates = tmp / "candidates.jsonl"
@@ -79,8 +93,7 @@ def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_
     )
     return """(select * from _candidates
               union all by name
-              select _source as filename, _thin[1] as id, _thin[2] as updated_date from _lines
-              where _candidate is null)"""
+              select _source as filename, id, updated_date from _lines where _candidate is null)"""
 
 
 def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Universe | None,

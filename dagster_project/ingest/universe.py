@@ -86,42 +86,30 @@ class Universe:
         )
 
 
-    def could_be_sql(self, line: str) -> str:
-        """A condition on the raw text of a JSON line: true for every line whose work `where_sql` keeps, and for
-        a few others. The raw load parses only the lines it lets through. It parses nothing itself, so it must be
-        a superset by construction, clause by clause:
+    # The fields the universe is decided on, in the order `could_be_sql` takes their JSON text.
+    DECIDING_FIELDS = ("publication_year", "concepts", "topics", "primary_topic")
 
-        * AI: the line holds the concept id, or a subfield id ending a path segment, a string or a number (the
-          exact rule compares the text after the last '/'), or a `\\u00XX` escape of a character those ids or
-          '/' are written with (an escaped character hides an id from a text search).
-        * Year: a line is let go only when its text says for certain that the year lies outside the window. The
-          first `"publication_year"` key of the line must sit at the record's top level: the text before it holds
-          one '{' and no '['. A key cannot occur inside a string, whose quotes are escaped. Its value must be a
-          plain integer. A year written any other way (a string, a decimal or an exponent, which DuckDB casts) is
-          let through for the exact rule to decide.
+    def could_be_sql(self, year: str, concepts: str, topics: str, primary_topic: str) -> str:
+        """A condition true for every work `where_sql` keeps, and for a few others, on the JSON text of the record's
+        fields as DuckDB's json_extract writes them back: minified, with every escape decoded but a quote's, a
+        backslash's and a control character's. The raw load types only the lines it lets through. It is a superset
+        by construction:
+
+        * Year: a line is let go only when its year is a plain integer outside the window. A year written any
+          other way (a string, a decimal or an exponent, which DuckDB casts) is let through.
+        * AI: the concepts hold the concept id, or the topics or the primary topic a subfield id as the last
+          segment of a string (the exact rule compares the text after the last '/', a trailing '/' allowed) or
+          as a number.
         """
         ids = [*self.concept_ids, *self.subfield_ids]
         if not all(re.fullmatch(r"[A-Za-z0-9]+", i) for i in ids):
             raise ValueError(f"an AI concept or subfield id of unexpected form in dbt/dbt_project.yml: {ids}")
-        hidden = sorted({*"".join(ids), "/"})
-        escape = "|".join(sorted({f"{ord(c):02x}" for c in hidden} | {f"{ord(c):02X}" for c in hidden}))
-        escaped = f"(contains({line}, '\\u00') and regexp_matches({line}, '\\\\u00({escape})'))"
-        concept = " or ".join(f"contains({line}, '{c}')" for c in self.concept_ids)
-        # The id must end a path segment, a string or a number: the text after it is '/', a quote, an escape or
-        # a number's end, and before it '/', a quote or a number's place. A literal first keeps the search fast;
-        # the whole pattern then runs only on the lines that hold one.
-        ids_ = "|".join(self.subfield_ids)
-        after = "([/\"\\\\,}\\] \\t\\r\\n]|$)"
-        subfield = (f"(regexp_matches({line}, '({ids_}){after}') "
-                    f"and regexp_matches({line}, '(^|[/\":\\[, \\t\\r\\n])({ids_}){after}'))")
-        key = '"publication_year"'
-        at = f"instr({line}, '{key}')"
-        before = f"left({line}, {at} - 1)"
-        top_level = f"({at} > 0 and strlen({before}) - strlen(replace({before}, '{{', '')) = 1 and not contains({before}, '['))"
-        ws = "[ \\t\\r\\n]*"
-        year = f"try_cast(regexp_extract(substr({line}, {at}, 64), '^{key}{ws}:{ws}(-?[0-9]+){ws}[,}}]', 1) as bigint)"
-        outside = f"(case when {top_level} then {year} not between {self.start_year} and {self.end_year} end)"
-        return f"(({concept} or {subfield} or {escaped}) and not coalesce({outside}, false))"
+        outside = (f"(regexp_full_match({year}, '-?[0-9]+') "
+                   f"and try_cast({year} as bigint) not between {self.start_year} and {self.end_year})")
+        concept = " or ".join(f"contains({concepts}, '{c}')" for c in self.concept_ids)
+        subfield = f"""'(^|[/":,\\[])({"|".join(self.subfield_ids)})(/?"|[,}}\\]]|$)'"""
+        ai = f"{concept} or regexp_matches({topics}, {subfield}) or regexp_matches({primary_topic}, {subfield})"
+        return f"(not coalesce({outside}, false) and coalesce({ai}, false))"
 
 
 def recorded(con) -> Universe | None:
