@@ -108,9 +108,10 @@ bench: $(STAMP)
 docs: $(STAMP) $(INSTANCE_YAML)
 	@$(BIN)/python -m dagster_project.serve docs --port "$$DOCS_PORT"
 
-## report: re-render the study report (warehouse/report/index.html) from the published warehouse
+## report: re-render the study report (warehouse/report/index.html) from the published warehouse; an institution
+##   page is drawn again only when its facts changed (FULL_REFRESH=1 draws every page)
 report: $(STAMP) $(INSTANCE_YAML)
-	@$(BIN)/python -m dagster_project.serve report
+	@$(BIN)/python -m dagster_project.serve report $(if $(FULL_REFRESH),--full-refresh,)
 
 ## profile: one European institution's Chinese partners, their risk tags and why, from the published warehouse
 ##   INSTITUTION=<ROR id (02kkvpp62 or https://ror.org/02kkvpp62), OpenAlex id (I62916508) or part of a name>

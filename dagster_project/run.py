@@ -147,7 +147,7 @@ def _disk_full_sentence(settings, errors: list[str]) -> str | None:
             "and a release writes a copy of it), then run again: it resumes from what was loaded.")
 
 
-def execute_job(settings, job_name: str, defs=None):
+def execute_job(settings, job_name: str, defs=None, ops_config: dict | None = None):
     """Run a job of the code location (or of `defs`) through the shared instance, a line per step on the terminal and the whole log
     in `logs/`; returns the result, the log file, and the release live before and after (read from the `current`
     link). The caller holds the run guard."""
@@ -170,7 +170,7 @@ def execute_job(settings, job_name: str, defs=None):
                 "console": {"config": {"log_level": "CRITICAL"}},
                 "progress": {},
                 "run_log_file": {"config": {"path": str(log_file)}},
-            }},
+            }, **({"ops": ops_config} if ops_config else {})},
             raise_on_error=False,
         )
     return result, log_file, live_before, release_of_current(settings.warehouse_path)

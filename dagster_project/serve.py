@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sql", help="the DuckDB shell on the published warehouse, read-only")
     docs = commands.add_parser("docs", help="regenerate the dbt docs site and serve it on 127.0.0.1")
     docs.add_argument("--port", type=int, default=8081)
-    commands.add_parser("report", help="re-render the study report from the published warehouse")
+    report = commands.add_parser("report", help="re-render the study report from the published warehouse")
+    report.add_argument("--full-refresh", action="store_true", help="draw every institution page, changed or not")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with guarded_run(settings):
-            result, log_file, live_before, live_after = execute_job(settings, JOBS[args.command])
+            redraw = {"reports__study_report": {"config": {"full_refresh": True}}} if getattr(args, "full_refresh", False) else None
+            result, log_file, live_before, live_after = execute_job(settings, JOBS[args.command], ops_config=redraw)
     except ForeignPathError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -325,6 +325,7 @@ def test_a_page_is_drawn_again_only_when_its_facts_change(published, tmp_path):
     assert build_report(copy)["institution_pages_drawn"] == 0
     assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.html") if p.name != "index.html"} == \
         {n: t for n, t in drawn.items() if n != "index.html"}
+    assert build_report(copy, redraw_all=True)["institution_pages_drawn"] == first["institution_pages"]
 
     with duckdb.connect(str(copy)) as c:
         renamed, gone = [r[0] for r in c.execute("select institution_id from marts.institution_profiles "

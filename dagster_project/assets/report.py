@@ -18,6 +18,12 @@ from .serving import MART_KEYS, PUBLISHED_KEY
 REPORT_KEY = dg.AssetKey(["reports", "study_report"])
 
 
+class ReportConfig(dg.Config):
+    """An institution page is drawn again only when its facts change; `full_refresh` draws every page."""
+
+    full_refresh: bool = False
+
+
 @dg.asset(
     key=REPORT_KEY,
     deps=[PUBLISHED_KEY, *MART_KEYS],
@@ -35,10 +41,10 @@ REPORT_KEY = dg.AssetKey(["reports", "study_report"])
         "missing table or column stops it with a sentence naming it."
     ),
 )
-def study_report(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
+def study_report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
     settings = load_settings()
     owned_dir(report_dir(settings.warehouse_path))
-    summary = build_report(settings.warehouse_path, progress=context.log.info)
+    summary = build_report(settings.warehouse_path, progress=context.log.info, redraw_all=config.full_refresh)
     context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts); "
                      f"{summary['institution_pages']} institution pages, index {summary['institutions_index']}")
     return dg.MaterializeResult(metadata={

@@ -77,9 +77,11 @@ def _remove_stale(folder: Path, keep: set[str]) -> int:
     return len(stale)
 
 
-def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> dict:
+def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Callable[[str], None] | None = None,
+                 redraw_all: bool = False) -> dict:
     """Render the study page and the institution pages from a published warehouse; returns a summary for the
-    asset's metadata. `progress` hears how far the drawing got (the pages are most of the report's time)."""
+    asset's metadata. `progress` hears how far the drawing got (the pages are most of the report's time).
+    `redraw_all`: draw every institution page, not only those whose facts changed."""
     # Imported here: it brings Dagster, which `make profile` (write_institution_page) does not need.
     from ..lib.duckdb_io import connect
 
@@ -95,7 +97,7 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None, progress: Ca
     link_tiles(context["tiles"], figures)  # a tile of works opens them (report/figures/)
     # Drawing a page's charts is most of the report's time: a page whose facts did not change is kept as it is.
     prints = {i.id: fingerprint(i, levels, common) for i in institutions}
-    changed = [i for i in institutions if not _is_current(out_dir / FOLDER / i.page, prints[i.id])]
+    changed = [i for i in institutions if redraw_all or not _is_current(out_dir / FOLDER / i.page, prints[i.id])]
     pages = [*institution_pages(changed, levels, prints, progress), index_page(institutions),
              *figure_pages(figures, parts), changes]
     written = write_pages([Page("index.html", "study.html", {**context, "downloads": downloads}), *pages],
