@@ -88,7 +88,8 @@ from dagster_project.ingest.loader import load_files
 from dagster_project.ingest.snapshot import list_snapshot
 from dagster_project.ingest.universe import Universe
 from dagster_project.lib.duckdb_io import memory_limit
-con = duckdb.connect(sys.argv[3], config={"memory_limit": memory_limit()})
+threads = {"threads": int(sys.argv[4])} if len(sys.argv) > 4 else {}
+con = duckdb.connect(sys.argv[3], config={"memory_limit": memory_limit(), **threads})
 r = load_files(con, "works", list_snapshot(sys.argv[1], "works").files, universe=Universe.from_dbt())
 print(r.records, r.loaded, r.outside_universe, r.quarantined)
 """
@@ -235,6 +236,25 @@ def remove_partition(snap: Path) -> None:
     (snap / "manifest.json").write_text(json.dumps(manifest))
 
 
+def raw_load(snap: Path, threads: int | None = None) -> tuple[float, float, str]:
+    """The raw load of a snapshot's works alone, into a fresh raw database (DuckDB's threads: all cores unless set)."""
+    db = BENCH / "raw_only.duckdb"
+    db.unlink(missing_ok=True)
+    try:
+        return measure([PY, "-c", RAW_LOAD, str(snap), str(ROOT), str(db), *([str(threads)] if threads else [])])
+    finally:
+        db.unlink(missing_ok=True)
+
+
+def thread_speedup(n: int) -> dict:
+    """The raw load of the largest realistic snapshot on one thread and on two: what a second core buys."""
+    snap = BENCH / "realistic" / str(n)
+    one, two = raw_load(snap, 1)[0], raw_load(snap, 2)[0]
+    print(f"  raw load of {n:,} realistic lines: 1 thread {one:.1f} s, 2 threads {two:.1f} s, "
+          f"speed-up {one / two:.2f}x", flush=True)
+    return {"lines": n, "one": one, "two": two}
+
+
 def run_realistic(sizes: list[int], raw_only: bool) -> dict:
     rows = {}
     for n in sizes:
@@ -242,15 +262,12 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
         glob = str(snap / "data" / "jsonl" / "works" / "*" / "*.gz")
         a = measure([PY, "-c", f"import duckdb; print(duckdb.sql({FLOOR_SQL.format(glob=glob)!r}).fetchall())"])
         if raw_only:
-            db = BENCH / "raw_only.duckdb"
-            db.unlink(missing_ok=True)
-            wall, rss, out = measure([PY, "-c", RAW_LOAD, str(snap), str(ROOT), str(db)])
+            wall, rss, out = raw_load(snap)
             records, loaded, outside, quarantined = out.strip().splitlines()[-1].split()
-            rows[n] = {"a": a[:2], "raw": (wall, rss), "build_mib": mib(db)}
+            rows[n] = {"a": a[:2], "raw": (wall, rss)}
             print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, raw load {wall:6.1f} s ({wall / a[0]:.2f}x the scan, "
                   f"peak {rss:,.0f} MiB): {records} records, {loaded} kept, {outside} outside the universe, "
-                  f"{quarantined} quarantined; raw database {mib(db):,.1f} MiB", flush=True)
-            db.unlink(missing_ok=True)
+                  f"{quarantined} quarantined", flush=True)
             continue
         remove_partition(snap)  # left over from an interrupted run
         c = run_pipeline(snap)
@@ -259,6 +276,8 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
         r = rows[n]
         print(f"  realistic {n:>9,} lines: scan {a[0]:6.1f} s, pipeline {c[0]:6.1f} s (peak {c[1]:,.0f} MiB), published "
               f"{r['published_mib']:,.1f} MiB, build {r['build_mib']:,.1f} MiB, planted figures {r['planted']}", flush=True)
+    if rows:
+        rows["threads"] = thread_speedup(max(n for n in rows if isinstance(n, int)))
     if rows and not raw_only:
         # The largest realistic warehouse just built, plus one partition of 1 % more lines shaped like the rest.
         big = max(rows)
@@ -280,13 +299,27 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
 def print_realistic(rows: dict) -> str:
     """The realistic table; returns the final line's part for them."""
     incremental = rows.pop("incremental", None)
+    threads = rows.pop("threads", None)
     sizes = sorted(rows)
+    speedup = ""
+    if threads:
+        speedup = f"raw_thread_speedup={threads['one'] / threads['two']:.2f}"
+        print(f"raw load of {threads['lines']:,} realistic lines: 1 thread {threads['one']:.1f} s, 2 threads "
+              f"{threads['two']:.1f} s ({speedup})")
     if any("raw" in rows[n] for n in sizes):
         print(f"{'realistic lines':>15} | {'(a) scan s':>10} | {'raw load s':>10} {'MiB':>6} | {'raw / scan':>10}")
         for n in sizes:
             r = rows[n]
             print(f"{n:>15,} | {r['a'][0]:10.1f} | {r['raw'][0]:10.1f} {r['raw'][1]:6.0f} | {r['raw'][0] / r['a'][0]:10.2f}")
-        return ""
+        line = speedup
+        if len(sizes) >= 2:
+            big, mid = rows[sizes[-1]], rows[sizes[-2]]
+            lines = sizes[-1] - sizes[-2]
+            raw_marginal = (big["raw"][0] - mid["raw"][0]) / (big["a"][0] - mid["a"][0])
+            # Core-seconds per line the raw load adds: the figure the full-snapshot projection starts from.
+            per_line = (big["raw"][0] - mid["raw"][0]) * os.cpu_count() / lines * 1e6
+            line = f"raw_marginal_ratio={raw_marginal:.2f} raw_core_us_per_line={per_line:.0f} " + line
+        return line
     print(f"{'realistic lines':>15} | {'(a) scan s':>10} | {'(c) pipeline s':>14} {'MiB':>6} | {'published MiB':>13} | "
           f"{'build MiB':>9} | planted figures")
     for n in sizes:
@@ -294,7 +327,7 @@ def print_realistic(rows: dict) -> str:
         print(f"{n:>15,} | {r['a'][0]:10.1f} | {r['c'][0]:14.1f} {r['c'][1]:6.0f} | {r['published_mib']:13.1f} | "
               f"{r['build_mib']:9.1f} | {r['planted']}")
     big = rows[sizes[-1]]
-    line = f"published_mib={big['published_mib']:.1f} build_mib={big['build_mib']:.1f}"
+    line = f"published_mib={big['published_mib']:.1f} build_mib={big['build_mib']:.1f} {speedup}".strip()
     if len(sizes) >= 2:
         mid = rows[sizes[-2]]
         ratio = (big["c"][0] - mid["c"][0]) / (big["a"][0] - mid["a"][0])
