@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from .lib.published_reader import open_published
 from .lib.ror_id import normalise_ror_id
 from .report import wording
 
@@ -37,17 +38,7 @@ def short_openalex_id(text: str) -> str | None:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.is_file():
-        raise ProfileError(f"No published warehouse at {path}: run `make run` first (or set WAREHOUSE_PATH).")
-    con = duckdb.connect(str(path), read_only=True)
-    present = {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
-    missing = [m for m in PROFILE_MARTS if m not in present]
-    if missing:
-        con.close()
-        raise ProfileError(f"{path} has no marts.{', marts.'.join(missing)}: it was built before the institution "
-                           "profiles existed; rebuild it with `make run`.")
-    return con
+    return open_published(path, tuple(PROFILE_MARTS), "the institution profiles existed", ProfileError)
 
 
 def printable(value):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from .lib.published_reader import open_published
 from .profile_lookup import printable, rows_of
 from .report import wording
 from .settings import SettingsError, load_settings
@@ -41,17 +42,7 @@ class WorksError(Exception):
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.is_file():
-        raise WorksError(f"No published warehouse at {path}: run `make run` first (or set WAREHOUSE_PATH).")
-    con = duckdb.connect(str(path), read_only=True)
-    present = {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
-    missing = [m for m in WORKS_MARTS if m not in present]
-    if missing:
-        con.close()
-        raise WorksError(f"{path} has no marts.{', marts.'.join(missing)}: it was built before the works behind the "
-                         "figures were kept; rebuild it with `make run`.")
-    return con
+    return open_published(path, tuple(WORKS_MARTS), "the works behind the figures were kept", WorksError)
 
 
 def command(metric: str, scope: str, period: str) -> str:

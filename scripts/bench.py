@@ -280,7 +280,7 @@ def run_realistic(sizes: list[int], raw_only: bool) -> dict:
         rows["threads"] = thread_speedup(max(n for n in rows if isinstance(n, int)))
     if rows and not raw_only:
         # The largest realistic warehouse just built, plus one partition of 1 % more lines shaped like the rest.
-        big = max(rows)
+        big = max(n for n in rows if isinstance(n, int))
         snap = BENCH / "realistic" / str(big)
         sys.path.insert(0, str(ROOT / "scripts"))
         from realistic_snapshot import add_partition as add_realistic_partition

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from dagster_project.ingest.loader import load_files
 from dagster_project.ingest.snapshot import RawFile, list_snapshot
-from dagster_project.ingest.typed_read import could_be_in_universe_sql, in_universe, line_fields_sql
+from dagster_project.ingest.typed_read import choose_read, could_be_in_universe_sql, in_universe, line_fields_sql
 from dagster_project.ingest.universe import Universe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,8 +181,9 @@ def test_the_pre_filter_keeps_every_universe_work_of_the_real_records_and_lets_m
     assert len(passed - exact) < outside / 2, (len(FIXTURE_LINES), len(exact), len(passed))
 
 
-def _load(con, root: Path, universe: Universe | None, tmp: Path):
-    return load_files(con, "works", list_snapshot(root, "works").files, tmp / "quarantine.jsonl", universe=universe)
+def _load(con, root: Path, universe: Universe | None, tmp: Path, read: str = "auto"):
+    return load_files(con, "works", list_snapshot(root, "works").files, tmp / "quarantine.jsonl", universe=universe,
+                      read=read)
 
 
 def test_the_text_first_load_of_a_realistic_snapshot_keeps_what_the_typed_read_keeps(tmp_path):
@@ -194,7 +195,9 @@ def test_the_text_first_load_of_a_realistic_snapshot_keeps_what_the_typed_read_k
     snap = tmp_path / "snapshot"
     build(snap, 3_000, part_size=1_000)
     with duckdb.connect() as text_first, duckdb.connect() as typed:
-        result = _load(text_first, snap, UNIVERSE, tmp_path)
+        sources = {str(f.path): f for f in list_snapshot(snap, "works").files}
+        assert choose_read(text_first, sources, UNIVERSE, MAX_BYTES) == "text_first"  # few candidates: text first
+        result = _load(text_first, snap, UNIVERSE, tmp_path, read="text_first")
         _load(typed, snap, None, tmp_path)
         assert result.quarantined == 0
         assert result.loaded > 30
@@ -212,10 +215,27 @@ def test_the_text_first_load_of_a_realistic_snapshot_keeps_what_the_typed_read_k
 def test_the_text_first_load_of_each_real_fixture_keeps_the_exact_universe(path, tmp_path):
     raw = RawFile("works", path, "2025-11-11", None)
     with duckdb.connect() as con:
-        result = load_files(con, "works", [raw], tmp_path / "q.jsonl", universe=UNIVERSE)
+        result = load_files(con, "works", [raw], tmp_path / "q.jsonl", universe=UNIVERSE, read="text_first")
         kept = {r[0] for r in con.execute("select id from raw.works").fetchall()}
         lines = [line for line in gzip.open(path, "rt", encoding="utf-8").read().splitlines() if line.strip()]
         exact = {json.loads(lines[n])["id"] for n in _exact(con, lines, tmp_path)}
     assert result.records == len(lines)
     assert result.quarantined == 0
     assert kept == exact
+
+
+def test_a_snapshot_of_mostly_universe_works_takes_the_typed_read_and_keeps_the_same(tmp_path):
+    """The demo's works are nearly all AI works of the study's years: typing them after reading them as text would
+    cost more than the typed read of everything, which the first lines choose; both keep the same rows."""
+    from dagster_project.demo_data.snapshot import generate_snapshot
+
+    generate_snapshot(tmp_path / "demo", 400, seed=3)
+    files = list_snapshot(tmp_path / "demo", "works").files
+    kept = {}
+    for read in ("auto", "text_first"):
+        with duckdb.connect() as con:
+            assert choose_read(con, {str(f.path): f for f in files}, UNIVERSE, MAX_BYTES) == "typed"
+            load_files(con, "works", files, tmp_path / f"{read}.jsonl", universe=UNIVERSE, read=read)
+            kept[read] = con.execute("select * exclude (_loaded_at) from raw.works order by id, updated_date").fetchall()
+    assert kept["auto"] == kept["text_first"]
+    assert len(kept["auto"]) > 200

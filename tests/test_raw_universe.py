@@ -49,7 +49,8 @@ def test_the_universe_comes_from_the_dbt_vars():
     assert set(universe.subfield_ids) == {vars_["ai_subfield_id"], vars_["ai_broad_extra_subfield_id"]}
 
 
-def test_the_typed_read_keeps_the_universe_counts_the_rest_and_quarantines_bad_lines(tmp_path):
+@pytest.mark.parametrize("read", ["text_first", "typed"])
+def test_the_typed_read_keeps_the_universe_counts_the_rest_and_quarantines_bad_lines(tmp_path, read):
     universe = Universe.from_dbt()
     start, end = universe.start_year, universe.end_year
     sub, broad = universe.subfield_ids[0], universe.subfield_ids[-1]
@@ -74,7 +75,7 @@ def test_the_typed_read_keeps_the_universe_counts_the_rest_and_quarantines_bad_l
     _write(path, good[:5] + ["{not json"] + good[5:] + [misfit])
     raw = RawFile("works", path, "2025-11-11", None)
     with duckdb.connect() as con:
-        result = load_files(con, "works", [raw], tmp_path / "quarantine.jsonl", universe=universe)
+        result = load_files(con, "works", [raw], tmp_path / "quarantine.jsonl", universe=universe, read=read)
         assert (result.records, result.loaded, result.outside_universe, result.quarantined) == (11, 5, 4, 2)
         logged = con.execute("select records, loaded, outside_universe, quarantined from raw.load_log").fetchone()
         assert logged == (11, 5, 4, 2)

@@ -154,13 +154,13 @@ def sha256_of(path: Path) -> str:
 
 
 def _insert_together(con, entity: str, pending: list[RawFile], universe: Universe | None,
-                     max_line_bytes: int) -> dict[str, tuple[int, int]] | None:
+                     max_line_bytes: int, read: str = "auto") -> dict[str, tuple[int, int]] | None:
     """The pending files in one transaction. Returns (rows read, rows kept) per file, or None (nothing kept) if
     any file fails to parse or holds a record the typed read cannot vouch for: the per-file path then finds the
     bad lines."""
     con.execute("begin")
     try:
-        counts = insert_files(con, entity, {str(raw.path): raw for raw in pending}, universe, max_line_bytes)
+        counts = insert_files(con, entity, {str(raw.path): raw for raw in pending}, universe, max_line_bytes, read)
     except duckdb.Error:
         con.execute("rollback")
         return None
@@ -172,9 +172,9 @@ def _insert_together(con, entity: str, pending: list[RawFile], universe: Univers
 
 
 def _insert_one(con, entity: str, raw: RawFile, records: int, quarantine: Quarantine, universe: Universe | None,
-                max_line_bytes: int) -> Outcome:
+                max_line_bytes: int, read: str = "auto") -> Outcome:
     """One file: the typed read if every record fits, else line by line."""
-    counts = _insert_together(con, entity, [raw], universe, max_line_bytes)
+    counts = _insert_together(con, entity, [raw], universe, max_line_bytes, read)
     if counts is not None:
         read, loaded = counts[str(raw.path)]
         return Outcome(records, loaded, read - loaded)
@@ -212,9 +212,11 @@ def load_files(
     incremental: bool = True,
     universe: Universe | None = None,
     max_line_bytes: int = Settings.raw_max_line_bytes,
+    read: str = "auto",
 ) -> LoadResult:
     """Load the new or changed files of an entity. `universe` (works only): the works kept whole; None keeps all.
-    `max_line_bytes`: a longer line is quarantined (RAW_MAX_LINE_BYTES)."""
+    `max_line_bytes`: a longer line is quarantined (RAW_MAX_LINE_BYTES). `read` (works with a universe): "text_first",
+    "typed", or "auto", which picks by the share of candidates among the files' first lines (`typed_read.py`)."""
     ensure_raw_schema(con)
     quarantine = Quarantine(con)
     results: dict[str, FileResult] = {}
@@ -257,14 +259,14 @@ def load_files(
             outcomes[str(raw.path)] = load_line_by_line(con, entity, raw, quarantine, universe, max_line_bytes)
         else:
             together_files.append(raw)
-    together = _insert_together(con, entity, together_files, universe, max_line_bytes) if together_files else {}
+    together = _insert_together(con, entity, together_files, universe, max_line_bytes, read) if together_files else {}
     for raw in together_files:
         if together is not None:
             read, loaded = together[str(raw.path)]
             outcomes[str(raw.path)] = Outcome(records[str(raw.path)], loaded, read - loaded)
         else:
             outcomes[str(raw.path)] = _insert_one(con, entity, raw, records[str(raw.path)], quarantine, universe,
-                                                  max_line_bytes)
+                                                  max_line_bytes, read)
     for raw, size, mtime_ns, digest in pending:
         o = outcomes[str(raw.path)]
         con.execute(

@@ -22,6 +22,11 @@ from .universe import Universe
 
 # DuckDB's own bound on a JSON object it reads: a longer line fails the read, and the line-by-line path measures it.
 TEXT_LINE_LIMIT = 16 * 2**20
+# The text-first read pays when few lines are candidates (a real snapshot: a few in a hundred). When most are (the
+# demo, or an extract of AI works), typing them after reading them as text costs more than the typed read of
+# everything: the first lines of the files decide which read runs. Both keep exactly the same rows.
+SAMPLE_LINES = 2_000
+TEXT_FIRST_BELOW = 0.2
 
 
 def read_json_sql(entity: str, max_line_bytes: int, filename: bool = False) -> str:
@@ -52,6 +57,26 @@ def could_be_in_universe_sql(universe: Universe, fields: str) -> str:
     return universe.could_be_sql(*(f"{fields}[{i}]" for i in range(3, 3 + len(Universe.DECIDING_FIELDS))))
 
 
+def _read_text_sql(line_limit: int) -> str:
+    # One VARCHAR column, no quoting: the line as it is. A JSON line holds no raw control character, so the record
+    # separator never splits a valid one; strict mode refuses a line it would split (and a stray carriage return).
+    return (f"""(select filename, line
+                 from read_csv($files, columns={{'line': 'VARCHAR'}}, delim=e'\\x1e', quote='', escape='', header=false,
+                               auto_detect=false, strict_mode=true, filename=true, hive_partitioning=false,
+                               max_line_size={line_limit}, buffer_size={line_limit})
+                 where line is not null and not regexp_full_match(line, '[ \\t\\r]*'))""")
+
+
+def _candidate_share(con, sources: dict[str, RawFile], universe: Universe, line_limit: int) -> float:
+    """The share of candidates among the first lines of the files."""
+    share = con.execute(
+        f"""select avg(case when {could_be_in_universe_sql(universe, "x")} then 1 else 0 end)
+            from (select {line_fields_sql("line")} as x from {_read_text_sql(line_limit)} limit {SAMPLE_LINES})""",
+        {"files": list(sources)},
+    ).fetchone()[0]
+    return float(share or 0)
+
+
 def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_line_bytes: int, tmp: Path) -> str:
     """The works of the source files read as text lines, in one pass. Every line is parsed once as JSON, for its
     thin row (id, updated_date) and the fields the universe is decided on; only the lines that could be in the
@@ -59,19 +84,11 @@ def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_
     Returns the relation (the typed read's columns, `filename`, and `_bytes`, a kept line's size) for
     `insert_files`. Raises duckdb.Error as the typed read does for a line that is not JSON or cannot be typed."""
     line_limit = max(TEXT_LINE_LIMIT, int(max_line_bytes))
-    # One VARCHAR column, no quoting: the line as it is. A JSON line holds no raw control character, so the record
-    # separator never splits a valid one; strict mode refuses a line it would split (and a stray carriage return).
     con.execute(
         f"""create or replace temp table _lines as
-            select _source, x[1] ->> '$' as id, x[2] ->> '$' as updated_date,
+            select filename as _source, x[1] ->> '$' as id, x[2] ->> '$' as updated_date,
                    case when {could_be_in_universe_sql(universe, "x")} then line end as _candidate
-            from (
-                select filename as _source, line, {line_fields_sql("line")} as x
-                from read_csv($files, columns={{'line': 'VARCHAR'}}, delim=e'\\x1e', quote='', escape='', header=false,
-                              auto_detect=false, strict_mode=true, filename=true, hive_partitioning=false,
-                              max_line_size={line_limit}, buffer_size={line_limit})
-                where line is not null and not regexp_full_match(line, '[ \\t\\r]*')
-            )""",
+            from (select filename, line, {line_fields_sql("line")} as x from {_read_text_sql(line_limit)})""",
         {"files": list(sources)},
     )
     candidates = tmp / "candidates.jsonl"
@@ -96,15 +113,24 @@ def _parse_text_first(con, sources: dict[str, RawFile], universe: Universe, max_
               select _source as filename, id, updated_date from _lines where _candidate is null)"""
 
 
+def choose_read(con, sources: dict[str, RawFile], universe: Universe, max_line_bytes: int) -> str:
+    """"text_first" when few of the files' first lines are candidates, else "typed"."""
+    share = _candidate_share(con, sources, universe, max(TEXT_LINE_LIMIT, int(max_line_bytes)))
+    return "text_first" if share < TEXT_FIRST_BELOW else "typed"
+
+
 def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Universe | None,
-                 max_line_bytes: int) -> dict[str, tuple[int, int, int]]:
+                 max_line_bytes: int, read: str = "auto") -> dict[str, tuple[int, int, int]]:
     """Insert the records of the source files (read together: DuckDB reads them in parallel), each row stamped
     with the raw file the source stands for (itself, or the raw file whose good lines it holds). Works outside
     the universe leave only their thin version row. Returns per raw file: (rows read, rows kept, suspect rows)."""
     fields = [c for c in COLUMNS[entity] if c != "updated_date"]
     keep = _keep_sql(entity, universe)
+    if entity == "works" and universe is not None and read == "auto":
+        read = choose_read(con, sources, universe, max_line_bytes)
+    text_first = entity == "works" and universe is not None and read == "text_first"
     with tempfile.TemporaryDirectory(prefix="raw-load-") as tmp:
-        if entity == "works" and universe is not None:
+        if text_first:
             source, size = _parse_text_first(con, sources, universe, max_line_bytes, Path(tmp)), "parsed._bytes"
         else:
             everything = ", ".join(f'"{c}" := parsed."{c}"' for c in COLUMNS[entity])
