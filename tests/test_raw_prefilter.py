@@ -138,6 +138,7 @@ BASES = [{k: v for k, v in json.loads(line).items() if k in ("doi", "title", "ty
          for line in FIXTURE_LINES[:40]]
 
 
+@pytest.mark.slow  # 150 batches of DuckDB reads, ~11 s: the fast lane keeps the hand-built hidden ids below
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 # A true Random seeded by hypothesis: every form of every field is drawn evenly (hypothesis' own draws favour the
