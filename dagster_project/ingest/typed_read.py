@@ -132,14 +132,16 @@ def insert_files(con, entity: str, sources: dict[str, RawFile], universe: Univer
     with tempfile.TemporaryDirectory(prefix="raw-load-") as tmp:
         if text_first:
             source, size = _parse_text_first(con, sources, universe, max_line_bytes, Path(tmp)), "parsed._bytes"
+            params = {}
         else:
             everything = ", ".join(f'"{c}" := parsed."{c}"' for c in COLUMNS[entity])
             source = f"(select * from {read_json_sql(entity, max_line_bytes, filename=True)})"
+            params = {"files": list(sources)}  # the typed read's own files parameter
             size = f"strlen(to_json(struct_pack({everything})))"
-        return _insert_parsed(con, entity, sources, source, size, keep, fields, max_line_bytes)
+        return _insert_parsed(con, entity, sources, source, params, size, keep, fields, max_line_bytes)
 
 
-def _insert_parsed(con, entity: str, sources: dict[str, RawFile], source: str, size: str, keep: str,
+def _insert_parsed(con, entity: str, sources: dict[str, RawFile], source: str, params: dict, size: str, keep: str,
                    fields: list[str], max_line_bytes: int) -> dict[str, tuple[int, int, int]]:
     # A work outside the universe keeps only its id for the thin version row: NULL costs nothing to store.
     kept_fields = ", ".join(
@@ -173,7 +175,7 @@ def _insert_parsed(con, entity: str, sources: dict[str, RawFile], source: str, s
         {
             "sources": list(sources), "files_of": [str(raw.path) for raw in sources.values()],
             "parts": [raw.partition for raw in sources.values()], "max_bytes": int(max_line_bytes),
-            **({"files": list(sources)} if "$files" in source else {}),
+            **params,
         },
     )
     try:
