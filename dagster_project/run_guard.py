@@ -7,8 +7,6 @@ requires (Dagster's in-process executor opens a run's resources once, before its
 after its last).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,9 +14,10 @@ import dagster as dg
 
 from .lib.owned_paths import ForeignPathError, foreign_path_problem, owned_dir, unwritable_problem
 from .lib.run_lock import WarehouseBusy, writer_lock
-from .settings import Settings, load_settings
+from .settings import Settings
+from .settings_resource import WarehouseSettings
 
-__all__ = ["ForeignPathError", "WarehouseBusy", "WarehouseWriter", "guarded_run"]
+__all__ = ["ForeignPathError", "WarehouseBusy", "WarehouseSettings", "WarehouseWriter", "guarded_run", "warehouse_resources"]
 
 
 @contextmanager
@@ -38,7 +37,15 @@ def guarded_run(settings: Settings) -> Iterator[None]:
 class WarehouseWriter(dg.ConfigurableResource):
     """The run's hold on the warehouse: the writer lock and the ownership check, for the whole run."""
 
+    settings: dg.ResourceDependency[WarehouseSettings]
+
     @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseWriter]:
-        with guarded_run(load_settings()):
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseWriter"]:
+        with guarded_run(self.settings.current):
             yield self
+
+
+def warehouse_resources() -> dict[str, dg.ConfigurableResource]:
+    """The resources every writing asset and every check of the warehouse names: its settings and its writer."""
+    settings = WarehouseSettings()
+    return {"warehouse_settings": settings, "warehouse_writer": WarehouseWriter(settings=settings)}

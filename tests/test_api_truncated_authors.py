@@ -201,9 +201,9 @@ def test_a_spent_budget_on_a_single_work_keeps_what_was_fetched_and_the_next_run
 def test_the_partner_past_the_100th_author_counts_in_the_warehouse(server, settings, tmp_path):
     from dagster_project import resources
     from dagster_project.assets.raw import openalex_raw
-    from dagster_project.run_guard import WarehouseWriter
+    from dagster_project.run_guard import warehouse_resources
 
-    result = dg.materialize([openalex_raw], resources={"warehouse_writer": WarehouseWriter()},
+    result = dg.materialize([openalex_raw], resources=warehouse_resources(),
                             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}

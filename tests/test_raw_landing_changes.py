@@ -20,9 +20,9 @@ from tests.conftest import set_warehouse_env
 
 def _materialise():
     from dagster_project.assets.raw import openalex_raw
-    from dagster_project.run_guard import WarehouseWriter
+    from dagster_project.run_guard import warehouse_resources
 
-    result = dg.materialize([openalex_raw], resources={"warehouse_writer": WarehouseWriter()},
+    result = dg.materialize([openalex_raw], resources=warehouse_resources(),
                             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     return {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}

@@ -78,9 +78,9 @@ def matched(tmp_path_factory):
     mp.setenv("OPENALEX_SNAPSHOT_DIR", str(root / "snapshot"))
     try:
         from dagster_project.assets.raw import openalex_raw
-        from dagster_project.run_guard import WarehouseWriter
+        from dagster_project.run_guard import warehouse_resources
 
-        loaded = dg.materialize([openalex_raw], resources={"warehouse_writer": WarehouseWriter()},
+        loaded = dg.materialize([openalex_raw], resources=warehouse_resources(),
                                 instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
         assert loaded.success
         invocation, _ = run_dbt(build, "build", "--select", "+int_work_risk_aggregated", "--exclude",

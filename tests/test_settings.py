@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT, SettingsError, load_settings
+from dagster_project.settings_resource import WarehouseSettings
 
 A_FILE = PROJECT_ROOT / "pyproject.toml"
 BAD = [
@@ -101,3 +102,39 @@ def test_the_code_location_refuses_to_load_with_the_same_sentence(tmp_path):
                           env=_clean_env(DEMO_WORKS="many", DAGSTER_HOME=str(tmp_path)))
     assert done.returncode != 0
     assert "SettingsError: DEMO_WORKS='many' is not valid: expected a whole number of works, at least 1." in done.stdout + done.stderr
+
+
+def test_a_run_reads_its_settings_once_as_a_resource_and_a_bad_one_stops_it_before_its_first_step(tmp_path, monkeypatch):
+    """The settings are the run's `warehouse_settings` resource: a value changed after the code location loaded is
+    read when the run opens its resources, and a bad one fails the run there, with its sentence, before any step."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from tests.conftest import set_warehouse_env
+
+    set_warehouse_env(monkeypatch, tmp_path, PUBLISH_MAX_SHRINK="nan")
+    result = defs.resolve_job_def("report_only").execute_in_process(instance=dg.DagsterInstance.ephemeral(),
+                                                                    raise_on_error=False)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    failed = " ".join(str(e.event_specific_data.error.cause or e.event_specific_data.error) for e in failures
+                      if e.event_specific_data and e.event_specific_data.error)
+    failed += " ".join(str(e.message) for e in result.all_events if e.event_type == dg.DagsterEventType.ENGINE_EVENT)
+    assert "PUBLISH_MAX_SHRINK='nan' is not a finite number" in failed
+
+    monkeypatch.setenv("PUBLISH_MAX_SHRINK", "0.3")
+    seen = []
+
+    @dg.asset
+    def reads_the_settings(warehouse_settings: WarehouseSettings):
+        seen.append(warehouse_settings.current)
+
+    @dg.asset(deps=[reads_the_settings])
+    def reads_them_again(warehouse_settings: WarehouseSettings):
+        seen.append(warehouse_settings.current)
+
+    resources = {"warehouse_settings": WarehouseSettings()}
+    assert dg.materialize([reads_the_settings, reads_them_again], resources=resources).success
+    assert [s.publish_max_shrink for s in seen] == [0.3, 0.3]
+    assert seen[0] is seen[1], "every step of a run reads the settings the run opened"

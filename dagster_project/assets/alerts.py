@@ -23,8 +23,7 @@ from urllib3.util.retry import Retry
 from ..lib.duckdb_io import connect
 from ..lib.owned_paths import ALERTS, owned_dir
 from ..resources import dbt_manifest
-from ..run_guard import WarehouseWriter
-from ..settings import load_settings
+from ..run_guard import WarehouseSettings, WarehouseWriter
 from ..watchlist import Watched, WatchlistError, load_watchlist
 from .serving import PUBLISHED_KEY
 
@@ -112,8 +111,9 @@ def post_alerts(url: str, release: str, alerts: list[dict], log) -> str:
         "warehouse (none when nothing changed for them), and posted to ALERTS_WEBHOOK_URL when it is set."
     ),
 )
-def watchlist_alerts(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
-    settings = load_settings()
+def watchlist_alerts(context: dg.AssetExecutionContext, warehouse_settings: WarehouseSettings,
+                     warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
+    settings = warehouse_settings.current
     try:
         watched = load_watchlist(settings.watchlist_path, release_change_kinds(dbt_manifest()))
     except WatchlistError as exc:
@@ -148,8 +148,8 @@ def watchlist_alerts(context: dg.AssetExecutionContext, warehouse_writer: Wareho
     description="Warns (does not fail the run) when the release gives a watched institution a new PLA or "
     "defence-linked Chinese partner, or moves a partner of one to those levels.",
 )
-def no_watched_institution_gains_a_defence_linked_partner() -> dg.AssetCheckResult:
-    settings = load_settings()
+def no_watched_institution_gains_a_defence_linked_partner(warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+    settings = warehouse_settings.current
     with connect(settings.warehouse_path, read_only=True) as con:
         release = con.execute("select arg_max(release_id, published_at) from history.releases").fetchone()[0]
     path = alerts_dir(settings.warehouse_path) / f"{release}.jsonl"

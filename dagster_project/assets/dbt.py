@@ -24,8 +24,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from ..lib.duckdb_io import connect, table_metadata
 from ..lib.release_history import restore_from_live_release
 from ..resources import dbt_manifest, dbt_project, dbt_vars, manifest_is_stale, prepare_dbt_project
-from ..run_guard import WarehouseWriter
-from ..settings import Settings, load_settings
+from ..run_guard import WarehouseSettings, WarehouseWriter
+from ..settings import Settings
 from .dbt_fingerprints import (
     incremental_fingerprint,
     record_fingerprints,
@@ -250,9 +250,10 @@ def _build_args(context: dg.AssetExecutionContext, settings: Settings, manifest:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project, name="dbt_build")
-def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_writer: WarehouseWriter):
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_settings: WarehouseSettings,
+              warehouse_writer: WarehouseWriter):
     """Every dbt layer in one `dbt build`, then row counts, previews, failing rows and the seeds' test summaries."""
-    settings = load_settings()
+    settings = warehouse_settings.current
     _prune_invocation_dirs()
     manifest = dbt_manifest()
     args, to_record = _build_args(context, settings, manifest)

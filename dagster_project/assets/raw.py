@@ -18,8 +18,8 @@ from ..ingest.raw_schema import schema_era_sql
 from ..ingest.snapshot import list_snapshot
 from ..ingest.universe import Universe, UniverseTooNarrow, record, recorded, require_covers
 from ..lib.duckdb_io import connect, table_metadata
-from ..run_guard import WarehouseWriter
-from ..settings import Settings, load_settings
+from ..run_guard import WarehouseSettings, WarehouseWriter
+from ..settings import Settings
 
 # Institutions first: the works' load summary counts the stripped institution objects their records can fill.
 ENTITIES = ("institutions", "funders", "works")
@@ -153,8 +153,8 @@ def _unreadable_sentence(entity: str, f) -> str:
 
 
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False)
-def openalex_raw(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter):
-    settings = load_settings()
+def openalex_raw(context: dg.AssetExecutionContext, warehouse_settings: WarehouseSettings, warehouse_writer: WarehouseWriter):
+    settings = warehouse_settings.current
     context.log.info(f"OpenAlex source: {settings.source} ({settings.source_reason})")
     started = time.monotonic()
     root, detail, api_fetch_stats = prepare_source(settings, context.log)

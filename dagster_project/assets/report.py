@@ -11,8 +11,7 @@ from ..lib.duckdb_io import connect
 from ..lib.owned_paths import owned_dir
 from ..report import build_report, report_dir, report_path
 from ..report.charts import fmt
-from ..run_guard import WarehouseWriter
-from ..settings import load_settings
+from ..run_guard import WarehouseSettings, WarehouseWriter
 from .serving import MART_KEYS, PUBLISHED_KEY
 
 REPORT_KEY = dg.AssetKey(["reports", "study_report"])
@@ -41,8 +40,9 @@ class ReportConfig(dg.Config):
         "missing table or column stops it with a sentence naming it."
     ),
 )
-def study_report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
-    settings = load_settings()
+def study_report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse_settings: WarehouseSettings,
+                 warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
+    settings = warehouse_settings.current
     owned_dir(report_dir(settings.warehouse_path))
     summary = build_report(settings.warehouse_path, progress=context.log.info, redraw_all=config.full_refresh)
     context.log.info(f"Study report: {summary['path']} ({summary['charts']} charts, {summary['downloads']} marts); "
@@ -77,8 +77,8 @@ def tile_figures(page: str) -> list[tuple[str, str, str, str]]:
     name="tiles_show_the_published_figures",
     description="Each headline tile of the report prints the published warehouse's figure for its metric.",
 )
-def tiles_show_the_published_figures() -> dg.AssetCheckResult:
-    settings = load_settings()
+def tiles_show_the_published_figures(warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+    settings = warehouse_settings.current
     tiles = tile_figures(report_path(settings.warehouse_path).read_text(encoding="utf-8"))
     wrong = []
     with connect(settings.warehouse_path, read_only=True) as con:

@@ -36,8 +36,7 @@ from ..lib.duckdb_io import connect, ident, literal
 from ..lib.owned_paths import CURRENT, PARQUET, RELEASES, is_owned, owned_dir
 from ..lib.release_history import record_release
 from ..resources import dbt_project, dbt_vars
-from ..run_guard import WarehouseWriter
-from ..settings import load_settings
+from ..run_guard import WarehouseSettings, WarehouseWriter
 from .dbt import dbt_build, last_build_artifacts
 from .dbt_fingerprints import recorded_state
 from .raw import RAW_SPECS
@@ -209,8 +208,9 @@ def activate_release(release: Path, target: Path, keep: int = 2) -> None:
         "check of the run has passed."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
-    settings = load_settings()
+def published_warehouse(context: dg.AssetExecutionContext, warehouse_settings: WarehouseSettings,
+                        warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
+    settings = warehouse_settings.current
     build, target = settings.build_path, settings.warehouse_path
     # Fold any write-ahead log into the build file, so the copy is the whole database.
     with connect(build) as con:
@@ -247,8 +247,8 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse_writer: War
     tags={"layer": "serving"},
     description="The dbt docs site (models, columns, tests, lineage and catalog) for the published warehouse, served by `make docs`.",
 )
-def dbt_docs(dbt: DbtCliResource, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
-    settings = load_settings()
+def dbt_docs(dbt: DbtCliResource, warehouse_settings: WarehouseSettings, warehouse_writer: WarehouseWriter) -> dg.MaterializeResult:
+    settings = warehouse_settings.current
     out = owned_dir(docs_dir(settings.warehouse_path))
     # Reuse the compiled project of the build database's last `dbt build` (dagster-dbt leaves it in
     # target/dbt_build-<run id>-<uuid>/): `--no-compile` then only reads the catalog, ~10 s less. Without one, dbt
@@ -281,8 +281,8 @@ def dbt_docs(dbt: DbtCliResource, warehouse_writer: WarehouseWriter) -> dg.Mater
     description="The published file opens read-only with DuckDB 1.x storage, and every mart has the same rows in the build "
     "file, the published file and its Parquet file.",
 )
-def serving_copy_matches_build() -> dg.AssetCheckResult:
-    settings = load_settings()
+def serving_copy_matches_build(warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+    settings = warehouse_settings.current
     target = settings.warehouse_path
     counts: dict[str, dict[str, int | None]] = {}
     with connect(settings.build_path, read_only=True) as build, connect(target, read_only=True) as published:

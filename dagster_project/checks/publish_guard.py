@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 
 from ..lib.duckdb_io import connect, markdown_table
-from ..settings import Settings, load_settings
+from ..settings import Settings
+from ..settings_resource import WarehouseSettings
 
 HEADLINE = dg.AssetKey(["marts", "headline_figures"])
 MIN_COMPARED = 10
@@ -80,8 +81,8 @@ def shrinks(settings: Settings, build_path: Path) -> list[tuple[str, str, float,
         "PUBLISH_MAX_SHRINK against the published warehouse (PUBLISH_ALLOW_SHRINK=1 lets a shrink through on purpose)."
     ),
 )
-def publish_guard(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = load_settings()
+def publish_guard(context: dg.AssetCheckExecutionContext, warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+    settings = warehouse_settings.current
     problem = emptiness_problem(settings, settings.build_path)
     fallen = shrinks(settings, settings.build_path)
     if not problem and fallen and not settings.publish_allow_shrink:

@@ -7,7 +7,7 @@ import dagster as dg
 
 from ..ingest.quarantine import quarantine_file
 from ..lib.duckdb_io import connect, markdown_table
-from ..settings import load_settings
+from ..settings_resource import WarehouseSettings
 from .contract import source_rules
 from .ge_validation import check_result, validate_table
 
@@ -21,8 +21,8 @@ def _contract_check(table: str) -> dg.AssetChecksDefinition:
         blocking=True,
         description=f"Great Expectations suite derived from the `openalex.{table}` source columns' meta.contract (dbt yml).",
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        settings = load_settings()
+    def _check(context: dg.AssetCheckExecutionContext, warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+        settings = warehouse_settings.current
         rules = source_rules("openalex", table)
         with connect(settings.build_path) as con:  # writable: a pass records how far the rows were validated
             outcome = validate_table(con, f"raw.{table}", rules, settings.warehouse_path.parent / "validations", context.run.run_id)
@@ -42,8 +42,8 @@ def _reconciliation_check(table: str) -> dg.AssetChecksDefinition:
             + (", and raw.work_versions one row per record read (loaded or outside)." if table == "works" else ".")
         ),
     )
-    def _check() -> dg.AssetCheckResult:
-        settings = load_settings()
+    def _check(warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+        settings = warehouse_settings.current
         with connect(settings.build_path, read_only=True) as con:
             bad = con.execute(
                 """select file, records, loaded, outside_universe, quarantined from raw.load_log
@@ -109,8 +109,8 @@ def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
             "at all (default 0.1 %), is an error that stops the run."
         ),
     )
-    def _check() -> dg.AssetCheckResult:
-        settings = load_settings()
+    def _check(warehouse_settings: WarehouseSettings) -> dg.AssetCheckResult:
+        settings = warehouse_settings.current
         with connect(settings.build_path, read_only=True) as con:
             counts = con.execute(
                 """select coalesce(sum(records), 0), coalesce(sum(quarantined), 0), coalesce(sum(size_bytes), 0),
