@@ -72,14 +72,17 @@ $(CHROMIUM):
 # The tests run in one process per core, in groups (tests/grouping.py: the tests of the session's shared runs
 # together, any other test with its file's).
 PYTEST_WORKERS := -n auto --dist loadgroup
+# Each test process compiles the project and rewrites the test modules' asserts; with PYTHONDONTWRITEBYTECODE set
+# (some images set it) it does so afresh every time, about 5 s of each process's start. The tests keep the bytecode.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 ## test: lint, then the whole test suite (real dbt builds, Dagster materialisations, a browser on the report)
 test: lint $(CHROMIUM)
-	$(BIN)/python -m pytest $(PYTEST_WORKERS)
+	$(PYTEST) $(PYTEST_WORKERS)
 
 ## test-fast: the tests that run no whole Dagster job (under a minute)
 test-fast: $(STAMP_TEST)
-	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not slow" -q
+	$(PYTEST) $(PYTEST_WORKERS) -m "not slow" -q
 
 ## lint: ruff on the Python, sqlfluff on the dbt SQL (rendered with the project's macros and vars) and the example queries
 lint: $(STAMP_TEST)

@@ -187,6 +187,7 @@ def _load(con, root: Path, universe: Universe | None, tmp: Path, read: str = "au
                       read=read)
 
 
+@pytest.mark.slow  # generates a realistic snapshot and loads it twice
 def test_the_text_first_load_of_a_realistic_snapshot_keeps_what_the_typed_read_keeps(tmp_path):
     """Every row of raw.works and every thin row, against a typed read of every record (no universe) cut down
     to the universe by the exact rule afterwards."""

@@ -192,6 +192,7 @@ def test_a_run_launched_from_the_ui_or_a_schedule_is_refused_before_its_first_st
 # Two `make run` at once on a new Dagster home: tests/test_real_records.py, whose real-records run is that race.
 
 
+@pytest.mark.slow  # two Python processes loading Dagster at once
 def test_two_processes_opening_a_new_dagster_home_at_once_leave_it_usable(tmp_path):
     env = _env(tmp_path)
     (tmp_path / "dagster_home").mkdir()

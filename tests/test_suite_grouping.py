@@ -9,9 +9,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a pytest session of its own, with two worker processes
 def test_the_tests_of_a_shared_run_go_to_one_process_and_any_other_test_stays_with_its_file(tmp_path):
     suite, log = tmp_path / "suite", tmp_path / "where.log"
     suite.mkdir()
