@@ -232,89 +232,32 @@ span as (
 ),
 
 long as (
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'eu_cn_works' as metric, 'EUROPE' as scope, publication_year::varchar as period, eu_cn_works::double as value, 'works' as unit
-    from per_year
+    {#- Each figure: metric, scope, value, unit, and whether it is also given year by year (the rest over the
+        span only). #}
+    {%- set figures = [
+        ('eu_cn_works', 'EUROPE', 'eu_cn_works::double', 'works', true),
+        ('europe_ai_works', 'EUROPE', 'europe_ai_works::double', 'works', true),
+        ('europe_share_with_cn', 'EUROPE', safe_share('eu_cn_works', 'europe_ai_works'), 'share', true),
+        ('cn_ai_works', 'CN', 'cn_ai_works::double', 'works', false),
+        ('cn_share_with_europe', 'CN', safe_share('eu_cn_works', 'cn_ai_works'), 'share', true),
+        ('eu_cn_works_with_pla', 'EUROPE', 'eu_cn_works_with_pla::double', 'works', false),
+        ('eu_cn_works_defence_linked', 'EUROPE', 'eu_cn_works_defence_linked::double', 'works', false),
+        ('eu_cn_share_defence_linked', 'EUROPE', safe_share('eu_cn_works_defence_linked', 'eu_cn_works'), 'share', false),
+    ] %}
+    {%- set grains = [('per_year', 'publication_year::varchar'), ('span', "'" ~ study_span() ~ "'")] %}
+    {%- for grain, period in grains %}
+    {%- for metric, scope, value, unit, yearly in figures if yearly or grain == 'span' %}
+    {%- if not (loop.first and grain == 'per_year') %}
     union all
+    {%- endif %}
     select
         definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
         is_definition_in_force, denominator_source,
         numerator_source,
-        'europe_ai_works', 'EUROPE', publication_year::varchar, europe_ai_works::double, 'works'
-    from per_year
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'europe_share_with_cn', 'EUROPE', publication_year::varchar, {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
-    from per_year
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'cn_share_with_europe', 'CN', publication_year::varchar, {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
-    from per_year
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'eu_cn_works', 'EUROPE', '{{ study_span() }}', eu_cn_works::double, 'works'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'europe_ai_works', 'EUROPE', '{{ study_span() }}', europe_ai_works::double, 'works'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'europe_share_with_cn', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'europe_ai_works') }}, 'share'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'cn_ai_works', 'CN', '{{ study_span() }}', cn_ai_works::double, 'works'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'cn_share_with_europe', 'CN', '{{ study_span() }}', {{ safe_share('eu_cn_works', 'cn_ai_works') }}, 'share'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'eu_cn_works_with_pla', 'EUROPE', '{{ study_span() }}', eu_cn_works_with_pla::double, 'works'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'eu_cn_works_defence_linked', 'EUROPE', '{{ study_span() }}', eu_cn_works_defence_linked::double, 'works'
-    from span
-    union all
-    select
-        definition_set, europe_definition, ai_definition, risk_list_variant, risk_evidence, country_attribution,
-        is_definition_in_force, denominator_source,
-        numerator_source,
-        'eu_cn_share_defence_linked', 'EUROPE', '{{ study_span() }}', {{ safe_share('eu_cn_works_defence_linked', 'eu_cn_works') }}, 'share'
-    from span
+        '{{ metric }}' as metric, '{{ scope }}' as scope, {{ period }} as period, {{ value }} as value, '{{ unit }}' as unit
+    from {{ grain }}
+    {%- endfor %}
+    {%- endfor %}
 ),
 
 in_force as (
