@@ -73,62 +73,34 @@ members as (
         'country_eu_cn_works', country, work_id, publication_year,
         'Europe–China AI work with an institution in ' || country
     from (select *, unnest(european_countries) as country from eu_cn_works) as eu_cn_countries
+    {#- Each Europe–China figure of works: its metric, why a work counts in it, and which works do. #}
+    {%- set eu_cn_figures = [
+        ('eu_cn_works_with_pla', "'PLA partner: ' || risk_reasons_text", 'has_pla'),
+        ('eu_cn_works_defence_linked', "'defence-linked partner (PLA included): ' || risk_reasons_text",
+         'has_defence_linked'),
+        ('eu_cn_works_with_pla_by_text_only', "'PLA on affiliation text alone: ' || risk_reasons_text",
+         'has_pla_by_text_only'),
+        ('eu_cn_works_defence_linked_by_text_only', "'defence-linked on affiliation text alone: ' || risk_reasons_text",
+         'has_defence_linked_by_text_only'),
+        ('eu_cn_works_security_linked', "'security-linked partner: ' || risk_reasons_text", 'has_security_linked'),
+        ('eu_cn_works_dual_use', "'dual-use areas: ' || array_to_string(dual_use_areas, ', ')", 'is_dual_use'),
+        ('eu_cn_works_funding_disclosed', "'discloses funding: ' || array_to_string(funder_names, '; ')",
+         'funding_disclosed'),
+        ('eu_cn_works_china_funded',
+         "'Chinese funder, of those disclosing: ' || array_to_string(funder_names, '; ')",
+         'funding_disclosed and china_funded'),
+        ('eu_cn_works_chinese_gov_funded',
+         "'Chinese government funder, of those disclosing: ' || array_to_string(funder_names, '; ')",
+         'funding_disclosed and chinese_gov_funded'),
+        ('eu_cn_works_defence_programme_funded', "'defence programme funding: ' || array_to_string(funder_names, '; ')",
+         'defence_programme_funded'),
+    ] %}
+    {%- for metric, reason, condition in eu_cn_figures %}
     union all
-    select 'eu_cn_works_with_pla', 'EUROPE', work_id, publication_year, 'PLA partner: ' || risk_reasons_text
+    select '{{ metric }}', 'EUROPE', work_id, publication_year, {{ reason }}
     from eu_cn_works
-    where has_pla
-    union all
-    select
-        'eu_cn_works_defence_linked', 'EUROPE', work_id, publication_year,
-        'defence-linked partner (PLA included): ' || risk_reasons_text
-    from eu_cn_works
-    where has_defence_linked
-    union all
-    select
-        'eu_cn_works_with_pla_by_text_only', 'EUROPE', work_id, publication_year,
-        'PLA on affiliation text alone: ' || risk_reasons_text
-    from eu_cn_works
-    where has_pla_by_text_only
-    union all
-    select
-        'eu_cn_works_defence_linked_by_text_only', 'EUROPE', work_id, publication_year,
-        'defence-linked on affiliation text alone: ' || risk_reasons_text
-    from eu_cn_works
-    where has_defence_linked_by_text_only
-    union all
-    select 'eu_cn_works_security_linked', 'EUROPE', work_id, publication_year, 'security-linked partner: ' || risk_reasons_text
-    from eu_cn_works
-    where has_security_linked
-    union all
-    select
-        'eu_cn_works_dual_use', 'EUROPE', work_id, publication_year,
-        'dual-use areas: ' || array_to_string(dual_use_areas, ', ')
-    from eu_cn_works
-    where is_dual_use
-    union all
-    select
-        'eu_cn_works_funding_disclosed', 'EUROPE', work_id, publication_year,
-        'discloses funding: ' || array_to_string(funder_names, '; ')
-    from eu_cn_works
-    where funding_disclosed
-    union all
-    select
-        'eu_cn_works_china_funded', 'EUROPE', work_id, publication_year,
-        'Chinese funder, of those disclosing: ' || array_to_string(funder_names, '; ')
-    from eu_cn_works
-    where funding_disclosed and china_funded
-    union all
-    select
-        'eu_cn_works_chinese_gov_funded', 'EUROPE', work_id, publication_year,
-        'Chinese government funder, of those disclosing: ' || array_to_string(funder_names, '; ')
-    from eu_cn_works
-    where funding_disclosed and chinese_gov_funded
-    union all
-    select
-        'eu_cn_works_defence_programme_funded', 'EUROPE', work_id, publication_year,
-        'defence programme funding: ' || array_to_string(funder_names, '; ')
-    from eu_cn_works
-    where defence_programme_funded
+    where {{ condition }}
+    {%- endfor %}
 ),
 
 -- The figures: headline counts of works, and the shares' parts that are no headline figure.
