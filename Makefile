@@ -80,7 +80,7 @@ PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 test: lint $(CHROMIUM)
 	$(PYTEST) $(PYTEST_WORKERS)
 
-## test-fast: the tests that run no whole Dagster job (under a minute)
+## test-fast: the tests that run no whole Dagster job (about 1.5 min on 2 cores)
 test-fast: $(STAMP_TEST)
 	$(PYTEST) $(PYTEST_WORKERS) -m "not slow" -q
 
