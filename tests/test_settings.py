@@ -138,3 +138,20 @@ def test_a_run_reads_its_settings_once_as_a_resource_and_a_bad_one_stops_it_befo
     assert dg.materialize([reads_the_settings, reads_them_again], resources=resources).success
     assert [s.publish_max_shrink for s in seen] == [0.3, 0.3]
     assert seen[0] is seen[1], "every step of a run reads the settings the run opened"
+
+
+
+def test_every_asset_and_check_reads_the_settings_through_the_run_s_resource():
+    """No asset or check reads the environment on its own: each names `warehouse_settings` (the Dagster UI lists it
+    among the asset's resources), and no module of assets or checks calls `load_settings` past it."""
+    from dagster_project.definitions import defs
+
+    # Every asset a run executes (not the release log, which the publish step writes), and every check.
+    nodes = [*(a for a in defs.resolve_asset_graph().assets_defs if a.is_executable), *defs.asset_checks]
+    assert len(nodes) > 10
+    without = [str(node.keys or node.check_keys) for node in nodes if "warehouse_settings" not in node.required_resource_keys]
+    assert without == []
+    package = PROJECT_ROOT / "dagster_project"
+    callers = [str(p.relative_to(package)) for folder in ("assets", "checks") for p in (package / folder).glob("*.py")
+               if "load_settings(" in p.read_text(encoding="utf-8")]
+    assert callers == []
