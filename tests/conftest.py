@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -150,6 +152,15 @@ def run_dbt(build_path: Path, *args: str):
                                               raise_on_error=False)
     events = [event.raw_event for event in invocation.stream_raw_events()]
     return invocation, events
+
+
+def run_main(main, argv: list[str]) -> subprocess.CompletedProcess:
+    """A command-line tool's `main(argv)` run in this process, its exit status and output as a process's would be:
+    for tests that call a tool many times (a new interpreter costs seconds of start-up each time)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 INSTITUTION_MARTS = ("institution_profiles", "institution_partners", "agg_institution_years", "fct_institution_eu_cn_works")

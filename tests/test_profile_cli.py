@@ -5,9 +5,7 @@ demo's planted truth or the rule written out here, the file opened read-only."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import re
 import subprocess
@@ -21,6 +19,7 @@ from dagster_project import profile_cli
 from dagster_project.profile_lookup import bare_ror, short_openalex_id
 from dagster_project.report.study import RISK_LEVELS
 from dagster_project.study_definitions import dbt_vars
+from tests.conftest import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 TUM = "02kkvpp62"
@@ -35,13 +34,8 @@ def test_ror_ids_are_read_by_the_projects_one_rule_and_openalex_ids_in_either_fo
 
 
 def _profile(warehouse: Path, query: str, *extra: str) -> subprocess.CompletedProcess:
-    """The command's exit status and output, run in this process (a new interpreter per call cost ~4 s of start-up;
-    the first test runs it as its own process, as `make profile` does)."""
-    argv = [query, "--warehouse", str(warehouse), *extra]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = profile_cli.main(argv)
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+    """In this process (the first test runs the command as its own process, as `make profile` does)."""
+    return run_main(profile_cli.main, [query, "--warehouse", str(warehouse), *extra])
 
 
 def _profile_process(warehouse: Path, query: str, *extra: str) -> subprocess.CompletedProcess:

@@ -5,7 +5,6 @@ names); a metric with several scopes; values typed that reach neither the shell 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project import works_cli
+from tests.conftest import run_main
 from tests.test_example_query_values import SPAN, works  # noqa: F401 (the records' works, a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,13 +35,8 @@ def planted(demo_run) -> dict:
 
 
 def _works_cli(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
-    """The command's exit status and output, run in this process (a new interpreter per call cost seconds of
-    start-up; the first test runs it as its own process, as `make works` does)."""
-    argv = [*args, "--warehouse", str(warehouse)]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = works_cli.main(argv)
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+    """In this process (the first test runs the command as its own process, as `make works` does)."""
+    return run_main(works_cli.main, [*args, "--warehouse", str(warehouse)])
 
 
 def _works_cli_process(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
