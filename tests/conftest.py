@@ -13,9 +13,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import replace
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -229,45 +231,95 @@ def demo_run(tmp_path_factory, session_monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def rerun(demo_run, tmp_path_factory):
-    """The incremental job (update_warehouse) run again over the session's warehouse and landing zone, nothing
-    changed, while another process reads the published file ten times a second; shared by the tests that check
-    what a rerun skips, what it publishes and what readers saw meanwhile."""
+def releases(demo_run, tmp_path_factory):
+    """Two runs of the incremental job (update_warehouse) over a copy of the session's warehouse: the demo's second
+    release (DEMO_RELEASE=2), then the same input again while another process reads the published file ten times a
+    second. A watchlist names TU Munich and the alerts' webhook is a local receiver that fails its first post.
+    Shared by the release history's tests (what each release changed, who was alerted) and, through `rerun`, by
+    the tests of a run with nothing new to read (what it skips, what it publishes, what readers saw meanwhile)."""
     import dagster as dg
-    import duckdb
 
-    root = tmp_path_factory.mktemp("rerun")
+    from dagster_project.demo_data.affiliations import short_id
+    from dagster_project.demo_data.generator import TUM_ROR
+    from tests.planted import truth_of
+    from tests.release_runs import SECRET, WebhookReceiver, example_queries, releases_and_changes, run_logs_and_metadata, tum_profile
+
+    root = tmp_path_factory.mktemp("releases")
     published = copy_demo_run(demo_run, root)
+    first = releases_and_changes(published)
+    first_page = (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")
+    # What a run whose gates failed after its dbt build leaves in the build file's history: a version nobody saw.
+    with duckdb.connect(str(root / "warehouse" / "build" / "openalex.duckdb")) as con:
+        con.execute("insert into history.institution_partners_history (institution_id, partner_institution_id, "
+                    "partner_risk_level, dbt_valid_from) values ('I-never-published', 'I1', 'pla', now()::timestamp)")
+    watchlist = root / "watchlist.yml"
+    watchlist.write_text(f"institutions:\n  - id: https://ror.org/{short_id(TUM_ROR)}\n    note: watched by the test\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    WebhookReceiver.answers[:] = [500]  # the first post fails: the retry must carry it
+    WebhookReceiver.bodies.clear()
     mp = pytest.MonkeyPatch()
-    set_warehouse_env(mp, root)
-    # The landing zone the session's run loaded (raw files are known by path, size and sha256).
-    mp.setenv("RAW_DIR", str(demo_run["settings"].raw_dir))
+    set_warehouse_env(mp, root, DEMO_RELEASE="2", WATCHLIST_PATH=str(watchlist),
+                      ALERTS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/hook?key={SECRET}")
+    mp.setenv("RAW_DIR", str(root / "raw"))
     try:
         from dagster_project.definitions import defs
         from dagster_project.run import JOB
         from dagster_project.settings import load_settings
 
         settings = pinned(load_settings(), root)
-        with duckdb.connect(str(published), read_only=True) as con:
-            before = con.execute("select * from marts.headline_figures order by all").fetchall()
-            marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
-            old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
-        stop, out = root / "reader.stop", root / "reader.json"
-        reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warehouse_reader.py")), str(published),
-                                   str(stop), str(out), str(len(before)), str(marts)])
-        try:
-            time.sleep(1.0)
-            started = time.monotonic()
-            result = defs.resolve_job_def(JOB).execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-            run_seconds = time.monotonic() - started
-            time.sleep(1.0)
-        finally:
-            stop.touch()
-            reader.wait(timeout=60)
+        runs = []
+        for second_run in (False, True):  # the second release, then the same input again
+            with duckdb.connect(str(published), read_only=True) as con:
+                figures_before = con.execute("select * from marts.headline_figures order by all").fetchall()
+                marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+                old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
+            with _reading(published, root, len(figures_before), marts, enabled=second_run) as reader:
+                instance = dg.DagsterInstance.ephemeral()
+                started = time.monotonic()
+                result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
+                run_seconds = time.monotonic() - started
+            runs.append({"result": result, "logs": run_logs_and_metadata(instance, result), "run_seconds": run_seconds,
+                         "figures_before": figures_before, "old_load": old_load, "reader": reader.get("seen"),
+                         "published": releases_and_changes(published), "posts": len(WebhookReceiver.bodies),
+                         "tum_profile": tum_profile(published), "queries": example_queries(published),
+                         "changes_page": (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")})
     finally:
         mp.undo()
-    return {"result": result, "settings": settings, "published": published, "figures_before": before,
-            "old_load": old_load, "reader": json.loads(out.read_text()), "run_seconds": run_seconds}
+        server.shutdown()
+    return {"first": first, "first_page": first_page, "runs": runs, "root": root, "settings": settings,
+            "published": published, "posts": list(WebhookReceiver.bodies),
+            "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
+            "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
+
+
+@contextlib.contextmanager
+def _reading(published: Path, root: Path, rows: int, marts: int, enabled: bool):
+    """tests/warehouse_reader.py reading `published` from a second before the block to a second after it; what it
+    saw lands in the yielded dict's "seen"."""
+    out = {}
+    if not enabled:
+        yield out
+        return
+    stop, seen = root / "reader.stop", root / "reader.json"
+    reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warehouse_reader.py")), str(published),
+                               str(stop), str(seen), str(rows), str(marts)])
+    try:
+        time.sleep(1.0)
+        yield out
+        time.sleep(1.0)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    out["seen"] = json.loads(seen.read_text())
+
+
+@pytest.fixture(scope="session")
+def rerun(releases):
+    """The last of the session's release runs: update_warehouse again with nothing new to read."""
+    run = releases["runs"][-1]
+    return {"settings": releases["settings"], "published": releases["published"],
+            **{k: run[k] for k in ("result", "figures_before", "old_load", "reader", "run_seconds")}}
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ session's shared runs all go to one process, which makes each run once; any othe
 
 from __future__ import annotations
 
-# Every shared run (rerun, marts_only_run, the end-to-end snapshot_run) is made from the session's demo run, so a
+# Every shared run (releases and its rerun, marts_only_run, the end-to-end snapshot_run) is made from the session's demo run, so a
 # test that reads any of them requests this fixture too (pytest lists a test's fixtures with their dependencies).
 SHARED_RUN = "demo_run"
 

@@ -1,125 +1,23 @@
 """Releases in a row: the session's demo release, then the demo's second release (DEMO_RELEASE=2: TU Munich gains a
-PLA partner, a work is retracted), then the same input again. What marts.release_changes and the watchlist's
-alerts say is compared with the planted truth of both snapshots, worked out from the records (tests/planted);
-the alerts' webhook is a local HTTP receiver that fails its first request."""
+PLA partner, a work is retracted), then the same input again (the session's `releases` runs, tests/conftest.py).
+What marts.release_changes and the watchlist's alerts say is compared with the planted truth of both snapshots,
+worked out from the records (tests/planted); the alerts' webhook is a local HTTP receiver that fails its first
+request."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.demo_data.affiliations import short_id
 from dagster_project.demo_data.generator import TUM_ROR
-from tests.conftest import copy_demo_run, pinned, set_warehouse_env
-from tests.planted import truth_of
+from tests.release_runs import SECRET
 
 pytestmark = pytest.mark.slow  # two whole runs of the update job
-
-SECRET = "token-5f3a9c"  # in the webhook's URL: must reach no log line, metadata or file
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[dict] = []
-    answers: list[int] = []
-
-    def do_POST(self):  # noqa: N802 (the standard library's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        code = self.answers.pop(0) if self.answers else 200
-        if code == 200:
-            self.bodies.append(body)
-        self.send_response(code)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def _releases_and_changes(path: Path) -> dict:
-    with duckdb.connect(str(path), read_only=True) as con:
-        cur = con.execute("select * from marts.release_changes")
-        columns = [d[0] for d in cur.description]
-        changes = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
-        releases = [r[0] for r in con.execute("select release_id from history.releases order by published_at").fetchall()]
-    return {"changes": changes, "releases": releases}
-
-
-def _run_logs_and_metadata(instance, result) -> str:
-    text = [str(e.user_message) + " " + str(e.dagster_event) for e in instance.all_logs(result.run_id)]
-    return "\n".join(text)
-
-
-@pytest.fixture(scope="module")
-def releases(demo_run, tmp_path_factory):
-    import dagster as dg
-
-    root = tmp_path_factory.mktemp("releases")
-    published = copy_demo_run(demo_run, root)
-    first = _releases_and_changes(published)
-    first_page = (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")
-    # What a run whose gates failed after its dbt build leaves in the build file's history: a version nobody saw.
-    with duckdb.connect(str(root / "warehouse" / "build" / "openalex.duckdb")) as con:
-        con.execute("insert into history.institution_partners_history (institution_id, partner_institution_id, "
-                    "partner_risk_level, dbt_valid_from) values ('I-never-published', 'I1', 'pla', now()::timestamp)")
-    watchlist = root / "watchlist.yml"
-    watchlist.write_text(f"institutions:\n  - id: https://ror.org/{short_id(TUM_ROR)}\n    note: watched by the test\n")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Receiver.answers[:] = [500]  # the first post fails: the retry must carry it
-    _Receiver.bodies.clear()
-    mp = pytest.MonkeyPatch()
-    set_warehouse_env(mp, root, DEMO_RELEASE="2", WATCHLIST_PATH=str(watchlist),
-                      ALERTS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/hook?key={SECRET}")
-    mp.setenv("RAW_DIR", str(root / "raw"))
-    try:
-        from dagster_project.definitions import defs
-        from dagster_project.run import JOB
-        from dagster_project.settings import load_settings
-
-        settings = pinned(load_settings(), root)
-        runs = []
-        for _ in range(2):  # the second release, then the same input again
-            instance = dg.DagsterInstance.ephemeral()
-            result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
-            runs.append({"result": result, "logs": _run_logs_and_metadata(instance, result),
-                         "published": _releases_and_changes(published), "posts": len(_Receiver.bodies),
-                         "tum_profile": _tum_profile(published), "queries": _example_queries(published),
-                         "changes_page": (root / "warehouse" / "report" / "changes.html").read_text(encoding="utf-8")})
-    finally:
-        mp.undo()
-        server.shutdown()
-    return {"first": first, "first_page": first_page, "runs": runs, "root": root, "settings": settings, "posts": list(_Receiver.bodies),
-            "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
-            "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
-
-
-QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
-
-
-def _example_queries(path: Path) -> dict[str, list[dict]]:
-    """The release example queries' answers (each as written in docs/queries), as rows of named values."""
-    out = {}
-    with duckdb.connect(str(path), read_only=True) as con:
-        for name in ("20_changes_since_the_last_release", "21_partner_history_of_an_institution"):
-            cur = con.execute((QUERIES / f"{name}.sql").read_text())
-            columns = [d[0] for d in cur.description]
-            out[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
-    return out
-
-
-def _tum_profile(path: Path) -> str:
-    from dagster_project.profile_cli import render
-
-    with duckdb.connect(str(path), read_only=True) as con:
-        tum = con.execute("select institution_id from marts.institution_profiles where institution_ror = ?",
-                          [short_id(TUM_ROR)]).fetchone()[0]
-        return render(con, tum, 5)
 
 
 def _level(tags: list[str]) -> str:
