@@ -83,29 +83,22 @@ works_newly_risky as (
 ),
 
 work_changes as (
+    {%- for kind, flag in [('new_pla_works', 'is_new_pla'), ('new_defence_linked_works', 'is_new_defence_linked')] %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
     select
         institution_id,
         any_value(institution_ror) as institution_ror,
         any_value(institution_name) as institution_name,
         any_value(country_code) as country_code,
-        'new_pla_works' as change_kind,
+        '{{ kind }}' as change_kind,
         count(*) as works,
         list(work_id order by work_id) as work_ids
     from works_newly_risky
-    where is_new_pla
+    where {{ flag }}
     group by institution_id
-    union all
-    select
-        institution_id,
-        any_value(institution_ror),
-        any_value(institution_name),
-        any_value(country_code),
-        'new_defence_linked_works',
-        count(*),
-        list(work_id order by work_id)
-    from works_newly_risky
-    where is_new_defence_linked
-    group by institution_id
+    {%- endfor %}
 ),
 
 figures_before as (

@@ -94,6 +94,12 @@ string_hits as (
         on contains(unresolved_strings.padded, ' ' || terms.term || ' ')
             or ({{ has_cjk('terms.term') }} and contains(unresolved_strings.padded, terms.term))
     group by trim(unresolved_strings.padded)
+),
+
+hits as (
+    select * from institution_hits
+    union all by name
+    select * from string_hits
 )
 
 select
@@ -106,18 +112,4 @@ select
     example_work_ids,
     {{ definition_columns() }},
     {{ dataset_label() }} as dataset_label
-from institution_hits
-
-union all
-
-select
-    candidate_kind,
-    candidate_key,
-    candidate_name,
-    ror_id,
-    matched_terms,
-    eu_cn_works,
-    example_work_ids,
-    {{ definition_columns() }},
-    {{ dataset_label() }} as dataset_label
-from string_hits
+from hits
