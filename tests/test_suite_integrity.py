@@ -45,8 +45,14 @@ NARROWING = ("-m", "-k", "--deselect", "--ignore", "--ignore-glob", "-x", "--exi
              "--last-failed", "--sw", "--stepwise", "--co", "--collect-only")
 
 
+# Options of pytest-xdist whose value follows them: how many processes, how tests are shared among them.
+WITH_VALUE = ("-n", "--numprocesses", "--dist")
+
+
 def _narrowing(args: list[str]) -> list[str]:
-    return [a for a in args if a.split("=")[0] in NARROWING or (not a.startswith("-") and a not in ("auto", "loadgroup"))]
+    values = {i + 1 for i, a in enumerate(args) if a in WITH_VALUE}
+    return [a for i, a in enumerate(args)
+            if a.split("=")[0] in NARROWING or (not a.startswith("-") and i not in values)]
 
 
 def test_make_test_runs_lint_and_every_test_file():
