@@ -28,7 +28,7 @@ class ProfileError(Exception):
 
 def bare_ror(text: str) -> str | None:
     """The bare ROR id in a typed id (`02kkvpp62`, `https://ror.org/02kkvpp62`, a doubled prefix), else None: the
-    project's one ROR-id rule, checksum included (lib/ror_id.py)."""
+    project's one ROR-id rule, checksum included (dbt's ror_short_id macro, through lib/ror_id.py)."""
     return normalise_ror_id(text)
 
 

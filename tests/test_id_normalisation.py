@@ -1,6 +1,7 @@
 """The ROR-id rule on one table of cases (tests/fixtures/ror_id_cases.csv: the forms real records and analysts give,
-and what must be rejected): the Python rule (dagster_project/lib/ror_id.py, read by the profile CLI and the seed
-builder) and dbt's macro agree with the table case by case. The dbt side is run through dbt itself (`dbt show
+and what must be rejected): dbt's macro, the rule's one statement, agrees with the table case by case both where
+the staging models run it (through dbt) and where Python evaluates it (dagster_project/lib/ror_id.py, for the profile
+CLI, the watchlist and the seed builder). The dbt side is run through dbt itself (`dbt show
 --inline`), together with the OpenAlex-id macro and the schema-era macro on its own table of cases
 (tests/fixtures/schema_era_cases.csv, whose Python side is tests/test_schema_era.py)."""
 
@@ -37,6 +38,18 @@ def test_the_case_table_holds_accepted_and_rejected_forms_with_a_reason_each():
 @pytest.mark.parametrize("case", ror_cases(), ids=lambda c: c["why"])
 def test_python_reads_each_ror_id_form_as_the_table_says(case):
     assert normalise_ror_id(case["input"]) == (case["expected"] or None)
+
+
+def test_the_ror_rule_is_stated_in_dbt_alone():
+    """No Python module holds a pattern or check digits of its own: Python evaluates the dbt macro."""
+    root = Path(__file__).resolve().parent.parent
+    stated = [p for d in ("dagster_project", "scripts") for p in (root / d).rglob("*.py")
+              if any(mark in p.read_text(encoding="utf-8") for mark in ("hjkmnp", "% 97", "ror\\.org"))]
+    assert stated == []
+    from dagster_project.lib.ror_id import ror_id_sql
+
+    assert "regexp_extract" in ror_id_sql()
+    assert "% 97" in ror_id_sql()
 
 
 OPENALEX_CASES = [  # (as given, openalex_short_id)

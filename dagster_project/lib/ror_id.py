@@ -1,6 +1,8 @@
-"""The ROR-id rule, stated once for Python (the profile CLI and the seed builder). dbt's `ror_short_id` macro
-(dbt/macros/openalex_short_id.sql) is its SQL twin with the same pattern; tests/fixtures/ror_id_cases.csv is the
-one table of accepted and rejected forms both are tested on.
+"""The ROR-id rule for Python (the profile CLI, the watchlist and the seed builder). The rule itself is stated once,
+in dbt's `ror_short_id` macro (dbt/macros/openalex_short_id.sql), which the staging models use: Python renders that
+macro with Jinja and has DuckDB evaluate it, as the raw load does with the schema-era macro.
+tests/fixtures/ror_id_cases.csv is the one table of accepted and rejected forms it is tested on, in Python and
+through dbt.
 
 A ROR id is `0`, six Crockford base-32 characters (digits and letters but i, l, o, u) and two check digits: ISO
 7064 Mod 97-10 of the six characters read as a base-32 number (https://ror.readme.io/docs/identifier). It arrives
@@ -11,24 +13,33 @@ Anything else holds no ROR id: an id on another host, a bad checksum, a path aft
 
 from __future__ import annotations
 
-import re
+import threading
+from functools import lru_cache
 
-CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-# Read on the lower-cased text. Written for both Python's re and DuckDB's RE2 (the macro holds the same text).
-PATTERN = r"^[ \t\r\n]*(?:(?:https?://)?(?:www\.)?ror\.org/)*(0[0-9a-hjkmnp-tv-z]{6}[0-9]{2})/?[ \t\r\n]*$"
-_ROR = re.compile(PATTERN)
+import duckdb
+import jinja2
 
+from ..settings import DBT_PROJECT_DIR
 
-def checksum(body: str) -> str:
-    """The two check digits of the six base-32 characters after the leading 0."""
-    number = 0
-    for ch in body:
-        number = number * 32 + CROCKFORD.index(ch)
-    return f"{98 - (number * 100) % 97:02d}"
+ROR_MACRO = DBT_PROJECT_DIR / "macros" / "openalex_short_id.sql"
+_local = threading.local()  # one in-memory DuckDB connection per thread: a connection is not shared across threads
 
 
+@lru_cache(maxsize=1)
+def ror_id_sql() -> str:
+    """The rule as a query of one parameter (the text), rendered from its dbt macro: the text is a bound value,
+    never part of the SQL."""
+    template = jinja2.Environment().from_string(ROR_MACRO.read_text(encoding="utf-8"))
+    return f"select {template.module.ror_short_id('$text')}"
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    if getattr(_local, "con", None) is None:
+        _local.con = duckdb.connect()
+    return _local.con
+
+
+@lru_cache(maxsize=65536)
 def normalise_ror_id(text: str) -> str | None:
     """The bare lower-case 9-character ROR id `text` holds, or None when it holds no valid one."""
-    match = _ROR.fullmatch(text.lower())
-    ror_id = match[1] if match else None
-    return ror_id if ror_id and checksum(ror_id[1:7]) == ror_id[7:] else None
+    return _connection().execute(ror_id_sql(), {"text": text}).fetchone()[0]

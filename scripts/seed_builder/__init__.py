@@ -4,7 +4,7 @@ Maintenance code, run by hand when the reference data changes (`python scripts/b
 nothing reads the reference data at warehouse run time: the committed seeds are the copies. One module per seed
 family, each reading its curated tables from curated/*.csv (each file says where its rows come from):
 
-- files: reading and writing CSVs, ROR ids (by dagster_project/lib/ror_id.py, the project's one ROR-id rule)
+- files: reading and writing CSVs, ROR ids (by dagster_project/lib/ror_id.py: dbt's ror_short_id macro, the project's one ROR-id rule)
 - countries, entities (risk_entities, with pla_bodies: PLA bodies the ROR subset shows), units
   (risk_entity_units), funders (chinese_funders, chinese_funder_fundref_ids, funding_programmes), dual_use,
   figures (reference_figures)
