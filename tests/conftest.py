@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -242,7 +241,15 @@ def releases(demo_run, tmp_path_factory):
     from dagster_project.demo_data.affiliations import short_id
     from dagster_project.demo_data.generator import TUM_ROR
     from tests.planted import truth_of
-    from tests.release_runs import SECRET, WebhookReceiver, example_queries, releases_and_changes, run_logs_and_metadata, tum_profile
+    from tests.release_runs import (
+        SECRET,
+        WebhookReceiver,
+        example_queries,
+        reading_published,
+        releases_and_changes,
+        run_logs_and_metadata,
+        tum_profile,
+    )
 
     root = tmp_path_factory.mktemp("releases")
     published = copy_demo_run(demo_run, root)
@@ -274,7 +281,8 @@ def releases(demo_run, tmp_path_factory):
                 figures_before = con.execute("select * from marts.headline_figures order by all").fetchall()
                 marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
                 old_load = con.execute("select max(loaded_at)::varchar from staging.stg_openalex__dataset").fetchone()[0]
-            with _reading(published, root, len(figures_before), marts, enabled=second_run) as reader:
+            reading = reading_published(published, root, len(figures_before), marts) if second_run else contextlib.nullcontext({})
+            with reading as reader:
                 instance = dg.DagsterInstance.ephemeral()
                 started = time.monotonic()
                 result = defs.resolve_job_def(JOB).execute_in_process(instance=instance, raise_on_error=False)
@@ -291,27 +299,6 @@ def releases(demo_run, tmp_path_factory):
             "published": published, "posts": list(WebhookReceiver.bodies),
             "truth_before": truth_of(demo_run["settings"].raw_dir / "demo" / "snapshot"),
             "truth_after": truth_of(root / "raw" / "demo" / "snapshot")}
-
-
-@contextlib.contextmanager
-def _reading(published: Path, root: Path, rows: int, marts: int, enabled: bool):
-    """tests/warehouse_reader.py reading `published` from a second before the block to a second after it; what it
-    saw lands in the yielded dict's "seen"."""
-    out = {}
-    if not enabled:
-        yield out
-        return
-    stop, seen = root / "reader.stop", root / "reader.json"
-    reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warehouse_reader.py")), str(published),
-                               str(stop), str(seen), str(rows), str(marts)])
-    try:
-        time.sleep(1.0)
-        yield out
-        time.sleep(1.0)
-    finally:
-        stop.touch()
-        reader.wait(timeout=60)
-    out["seen"] = json.loads(seen.read_text())
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,14 @@
-"""What the session's release runs (tests/conftest.py `releases`) read from a warehouse after each run, and the
-local HTTP receiver their alerts' webhook posts to (it fails its first request). Kept apart from conftest so the
-release history's tests and the fixture share one copy."""
+"""What the session's release runs (tests/conftest.py `releases`) read from a warehouse after each run, the reader
+process that queries it during one, and the local HTTP receiver their alerts' webhook posts to (it fails its first
+request). Kept apart from conftest so the release history's tests and the fixture share one copy."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -67,3 +71,22 @@ def tum_profile(path: Path) -> str:
         tum = con.execute("select institution_id from marts.institution_profiles where institution_ror = ?",
                           [short_id(TUM_ROR)]).fetchone()[0]
         return render(con, tum, 5)
+
+
+@contextlib.contextmanager
+def reading_published(published: Path, root: Path, rows: int, marts: int):
+    """tests/warehouse_reader.py querying `published` from a second before the block to a second after it (a
+    complete warehouse has `rows` headline figures and `marts` marts); what it saw lands in the yielded dict's
+    "seen"."""
+    out = {}
+    stop, seen = root / "reader.stop", root / "reader.json"
+    reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warehouse_reader.py")), str(published),
+                               str(stop), str(seen), str(rows), str(marts)])
+    try:
+        time.sleep(1.0)
+        yield out
+        time.sleep(1.0)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    out["seen"] = json.loads(seen.read_text())

@@ -9,9 +9,8 @@ import re
 from collections import Counter
 
 import duckdb
-import jinja2
 
-from ..settings import DBT_PROJECT_DIR
+from ..lib.dbt_macros import render_macro
 
 _NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
 _TOPIC = (
@@ -190,14 +189,10 @@ def suspect_text_sql(entity: str, columns: tuple[str, ...] | None = None) -> str
     return "coalesce(" + " or ".join(parts) + ", false)" if parts else "false"
 
 
-# The OpenAlex schema era of a work record: stated once, in dbt's schema_era macro, which the staging models use.
-SCHEMA_ERA_MACRO = DBT_PROJECT_DIR / "macros" / "schema_era.sql"
-
-
 def schema_era_sql() -> str:
-    """The schema-era rule as a SQL expression over raw.works' columns, rendered from its dbt macro with Jinja."""
-    template = jinja2.Environment().from_string(SCHEMA_ERA_MACRO.read_text(encoding="utf-8"))
-    return str(template.module.schema_era())
+    """The OpenAlex schema era of a work record as a SQL expression over raw.works' columns: stated once, in dbt's
+    schema_era macro, which the staging models use."""
+    return render_macro("schema_era.sql", "schema_era")
 
 
 def work_fields_present(record: dict) -> frozenset[str]:

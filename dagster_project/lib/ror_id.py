@@ -17,11 +17,9 @@ import threading
 from functools import lru_cache
 
 import duckdb
-import jinja2
 
-from ..settings import DBT_PROJECT_DIR
+from .dbt_macros import render_macro
 
-ROR_MACRO = DBT_PROJECT_DIR / "macros" / "openalex_short_id.sql"
 _local = threading.local()  # one in-memory DuckDB connection per thread: a connection is not shared across threads
 
 
@@ -29,8 +27,7 @@ _local = threading.local()  # one in-memory DuckDB connection per thread: a conn
 def ror_id_sql() -> str:
     """The rule as a query of one parameter (the text), rendered from its dbt macro: the text is a bound value,
     never part of the SQL."""
-    template = jinja2.Environment().from_string(ROR_MACRO.read_text(encoding="utf-8"))
-    return f"select {template.module.ror_short_id('$text')}"
+    return f"select {render_macro('openalex_short_id.sql', 'ror_short_id', '$text')}"
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
